@@ -1,0 +1,42 @@
+# Two commands are enough on a fresh machine: `make site` and `make test`.
+# The Makefile makes its own virtual environment from the pinned requirements.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: site test validate serve new clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# Build into a fresh folder and swap it in only when everything succeeded,
+# so a failed build never leaves a half-built site/.
+site: $(STAMP)
+	rm -rf site.new
+	$(BIN)/mkdocs build --strict --site-dir site.new
+	rm -rf site.old
+	if [ -d site ]; then mv site site.old; fi
+	mv site.new site
+	rm -rf site.old
+	@echo "Built site/ (open site/index.html through a web server, or run make serve)."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/python -m generators validate
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve
+
+# make new KIND=study ID=my-trial
+new: $(STAMP)
+	$(BIN)/python -m generators new $(KIND) $(ID)
+
+clean:
+	rm -rf site site.new site.old build .pytest_cache

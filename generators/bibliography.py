@@ -1,0 +1,79 @@
+"""Reference formatting from our own bibliography data (Vancouver-like, plain text)."""
+from __future__ import annotations
+
+import re
+
+from pybtex.richtext import Text
+
+from .load import BibEntry
+
+MAX_AUTHORS = 6  # Vancouver style: six authors, then "et al."
+
+
+def _plain(value: str) -> str:
+    """BibTeX field text without braces or LaTeX escapes."""
+    text = value.replace("\\&", "&").replace("\\%", "%").replace("\\_", "_")
+    text = re.sub(r"\\[a-zA-Z]+\{([^{}]*)\}", r"\1", text)
+    return " ".join(text.replace("{", "").replace("}", "").split())
+
+
+def _person(person) -> str:
+    last = _plain(" ".join(person.prelast_names + person.last_names))
+    initials = "".join(
+        part[0] for name in person.first_names + person.middle_names for part in re.split(r"[-\s]", _plain(name)) if part
+    )
+    return f"{last} {initials}".strip()
+
+
+def authors(entry: BibEntry) -> str:
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    others = any(_plain(str(p)).lower() == "others" for p in people)
+    named = [p for p in people if _plain(str(p)).lower() != "others"]
+    names = [_person(p) for p in named[:MAX_AUTHORS]]
+    if len(named) > MAX_AUTHORS or others:
+        names.append("et al")
+    return ", ".join(names)
+
+
+def first_author_surname(entry: BibEntry) -> str:
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    return _plain(" ".join(people[0].last_names)) if people else entry.key
+
+
+def format_reference(entry: BibEntry) -> str:
+    """Authors. Title. Journal. Year;Volume(Issue):Pages."""
+    f = {k: _plain(v) for k, v in entry.fields.items()}
+    parts = [authors(entry) + "."] if authors(entry) else []
+    title = f.get("title", "").rstrip(".")
+    if title:
+        parts.append(title + ".")
+    venue = f.get("journal") or f.get("booktitle") or f.get("publisher") or f.get("howpublished") or ""
+    detail = f.get("year", "")
+    if f.get("volume"):
+        detail += f";{f['volume']}"
+        if f.get("number"):
+            detail += f"({f['number']})"
+    if f.get("pages"):
+        detail += f":{f['pages'].replace('--', '-')}"
+    if venue:
+        parts.append(f"{venue}. {detail}." if detail else f"{venue}.")
+    elif detail:
+        parts.append(detail + ".")
+    return " ".join(parts)
+
+
+def doi_url(entry: BibEntry) -> str:
+    doi = entry.fields.get("doi", "").strip()
+    return f"https://doi.org/{doi}" if doi else ""
+
+
+def pmid_url(entry: BibEntry) -> str:
+    pmid = entry.fields.get("pmid", "").strip()
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else ""
+
+
+def sort_key(entry: BibEntry):
+    return (first_author_surname(entry).casefold(), entry.fields.get("year", ""), entry.key)
+
+
+__all__ = ["format_reference", "authors", "doi_url", "pmid_url", "sort_key", "Text"]

@@ -1,0 +1,74 @@
+"""The thin MkDocs hook: build the model, write generated pages, add them to the site.
+
+Generated pages live in build/generated (git-ignored), outside docs/, so `mkdocs serve`
+never watches its own output; it watches the records, the bibliography and the templates.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import Abort
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+
+# MkDocs loads a hook by file path, not as part of its package: make the package importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generators.model import KIND_ORDER, SECTION, Handbook, build_model  # noqa: E402
+from generators.problems import InputError  # noqa: E402
+from generators.render import render_pages  # noqa: E402
+from generators.write import write_pages  # noqa: E402
+
+_state: dict = {}
+
+
+def project_root(config) -> Path:
+    return Path(config.config_file_path).absolute().parent
+
+
+def generated_dir(config) -> Path:
+    return project_root(config) / "build" / "generated"
+
+
+def navigation(book: Handbook) -> list:
+    nav: list = [{"Home": "index.md"}]
+    for kind in KIND_ORDER:
+        folder, heading = SECTION[kind]
+        entries: list = [f"{folder}/index.md"]
+        entries += [{r.data["title"]: book.page(r)} for r in book.kind(kind)]
+        nav.append({heading: entries})
+    nav.append({"Views": [{"Evidence map": "views/evidence-map.md"}, {"Trial pipeline": "views/pipeline.md"}]})
+    nav.append({"References": "references/index.md"})
+    nav.append({"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"}]})
+    return nav
+
+
+@event_priority(100)  # before mkdocs-bibtex reads references.bib, so our messages come first
+def on_config(config):
+    root = project_root(config)
+    try:
+        book = build_model(root)
+    except InputError as error:
+        raise Abort(error.report()) from None
+    repo = config.repo_url or ""
+    pages = render_pages(book, repo_url=repo, edit_uri="blob/main")
+    _state.update(book=book, pages=pages, report=write_pages(pages, generated_dir(config)))
+    config.nav = navigation(book)
+    return config
+
+
+def on_files(files, config):
+    folder = generated_dir(config)
+    for rel in sorted(_state["pages"]):
+        files.append(File(rel, str(folder), config.site_dir, config.use_directory_urls))
+    return files
+
+
+_ADJACENT_CITATIONS = re.compile(r"</sup>(?=<sup id=\"fnref)")
+
+
+def on_page_content(html, page, config, files):
+    # mkdocs-bibtex turns [@a; @b] into adjacent footnote marks; separate them so 2,3 never reads as 23.
+    return _ADJACENT_CITATIONS.sub('</sup><sup class="cite-sep">,</sup>', html)

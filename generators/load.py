@@ -1,0 +1,248 @@
+"""Load the evidence records (YAML, with line numbers) and the bibliography.
+
+PyYAML silently keeps the last of two duplicate keys and expands aliases without
+limit, so records are built from the composed node tree ourselves: duplicate keys
+and anchors/aliases become problems, and every value remembers its line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .problems import Problem
+
+MAX_FILE_BYTES = 256 * 1024  # a record is a few kilobytes; anything larger is a mistake
+KINDS = (
+    "subtype",
+    "autoantibody",
+    "criteria",
+    "therapy",
+    "study",
+    "guideline",
+    "recommendation",
+    "outcome-measure",
+    "topic",
+    "source-review",
+)
+
+Path_ = tuple  # a path into a record: ("population", "subtypes", 0)
+
+
+@dataclass
+class Record:
+    """One evidence record as its contributor wrote it, with the line of every value."""
+
+    kind: str
+    path: str  # relative to the project root, with forward slashes
+    data: dict
+    lines: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return str(self.data.get("id", ""))
+
+    @property
+    def file_id(self) -> str:
+        return Path(self.path).stem
+
+    def line(self, at: Path_ = ()) -> int:
+        """The line of the value at `at`, or of its nearest parent that has one."""
+        at = tuple(at)
+        while at not in self.lines and at:
+            at = at[:-1]
+        return self.lines.get(at, 1)
+
+
+@dataclass
+class BibEntry:
+    key: str
+    type: str
+    fields: dict  # lower-case field name -> text
+    persons: dict  # role -> list of pybtex Person
+    line: int
+
+
+@dataclass
+class Bibliography:
+    path: str
+    entries: dict  # key -> BibEntry
+
+
+_SCALAR_TYPES = {
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+    "tag:yaml.org,2002:bool": bool,
+    "tag:yaml.org,2002:null": None,
+}
+
+
+class _RecordLoader(yaml.SafeLoader):
+    """SafeLoader whose node tree we walk ourselves."""
+
+
+def _scalar(node: yaml.ScalarNode, loader: _RecordLoader):
+    # Dates stay text: the schema checks their form and the rules their value.
+    if node.tag in _SCALAR_TYPES:
+        return loader.construct_object(node)
+    return node.value
+
+
+def _build(node, at, lines, problems, rel, loader):
+    lines.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(rel, key_node.start_mark.line + 1, "", "a field name must be plain text"))
+                continue
+            key = key_node.value
+            if key in result:
+                first = lines.get(at + (key,), "?")
+                problems.append(
+                    Problem(rel, key_node.start_mark.line + 1, key, f"this field appears twice in the same block (first on line {first})",
+                            "keep one of them")
+                )
+                continue
+            lines[at + (key,)] = value_node.start_mark.line + 1
+            result[key] = _build(value_node, at + (key,), lines, problems, rel, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, at + (i,), lines, problems, rel, loader) for i, item in enumerate(node.value)]
+    return _scalar(node, loader)
+
+
+def _yaml_problem(rel: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 1
+    text = getattr(exc, "problem", None) or str(exc)
+    if "\\t" in text or "\t" in text:
+        return Problem(rel, line, "", "a tab character is used for indentation", "YAML needs spaces: replace each tab with two spaces")
+    context = getattr(exc, "context", None)
+    detail = f"{context}, {text}" if context else text
+    return Problem(rel, line, "", f"this is not valid YAML: {detail}",
+                   "check indentation, the colon after each field name, and quotes around text containing ': '")
+
+
+def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
+    """Parse one YAML document; return (data, lines, problems)."""
+    problems: list[Problem] = []
+    try:
+        # Refuse anchors and aliases before composing: an alias bomb expands only when built.
+        for event in yaml.parse(text, Loader=_RecordLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                problems.append(Problem(rel, event.start_mark.line + 1, "", "YAML anchors and aliases (& and *) are not allowed in records",
+                                        "write the value out in full"))
+                return None, {}, problems
+        loader = _RecordLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        return None, {}, [_yaml_problem(rel, exc)]
+    if node is None:
+        return None, {}, [Problem(rel, 1, "", "the file is empty", "start from `make new KIND=<kind> ID=<id>`")]
+    lines: dict = {}
+    data = _build(node, (), lines, problems, rel, loader)
+    return data, lines, problems
+
+
+def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
+    """Read a contributor's file as UTF-8 text, refusing binary, oversized and mis-encoded files."""
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [Problem(rel, 1, "", f"the file is {len(raw):,} bytes, more than the {MAX_FILE_BYTES:,} a record may have",
+                              "split it into several records")]
+    if b"\x00" in raw:
+        return None, [Problem(rel, raw[: raw.index(b"\x00")].count(b"\n") + 1, "", "the file is binary, not text",
+                              "save it as plain UTF-8 text")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(rel, line, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                              "save it with UTF-8 encoding")]
+    return text.lstrip("\ufeff"), []
+
+
+def load_records(root: Path) -> tuple[list[Record], list[Problem]]:
+    """Every evidence/<kind>/<id>.yaml below root, sorted by path."""
+    records: list[Record] = []
+    problems: list[Problem] = []
+    evidence = root / "evidence"
+    for path in sorted(evidence.rglob("*")):
+        if path.is_dir():
+            continue
+        rel = path.relative_to(root).as_posix()
+        parts = path.relative_to(evidence).parts
+        if path.name.startswith(".") or path.name == "README.md":
+            continue
+        if len(parts) != 2 or parts[0] not in KINDS:
+            problems.append(Problem(rel, 1, "", "records belong in evidence/<kind>/<id>.yaml",
+                                    "kinds: " + ", ".join(KINDS)))
+            continue
+        if path.suffix != ".yaml":
+            problems.append(Problem(rel, 1, "", "a record file must end in .yaml", f"rename it to {path.stem}.yaml"))
+            continue
+        text, read_problems = read_text(path, rel)
+        problems += read_problems
+        if text is None:
+            continue
+        data, lines, parse_problems = parse_yaml(text, rel)
+        problems += parse_problems
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(rel, 1, "", "a record must be a block of `field: value` lines"))
+            continue
+        records.append(Record(kind=parts[0], path=rel, data=data, lines=lines))
+    return records, problems
+
+
+_ENTRY_START = re.compile(r"^[ \t]*@([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
+
+
+def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
+    """Parse references.bib, reporting syntax errors and duplicate keys with their lines."""
+    from pybtex.database import parse_string
+    from pybtex.scanner import PybtexSyntaxError
+
+    rel = path.relative_to(root).as_posix()
+    text, problems = read_text(path, rel) if path.exists() else (None, [Problem(rel, 1, "", "references.bib is missing")])
+    if text is None:
+        return Bibliography(rel, {}), problems
+    starts: dict[str, int] = {}
+    for m in _ENTRY_START.finditer(text):
+        if m.group(1).lower() in ("comment", "string", "preamble"):
+            continue
+        key, line = m.group(2), text.count("\n", 0, m.start()) + 1
+        if key in starts:
+            problems.append(Problem(rel, line, key, f"this key is used twice (first on line {starts[key]})",
+                                    "keep one entry, or give the other a new key"))
+        else:
+            starts[key] = line
+    if problems:
+        return Bibliography(rel, {}), problems
+    try:
+        data = parse_string(text, "bibtex")
+    except PybtexSyntaxError as exc:
+        line = getattr(exc, "lineno", None) or 1
+        return Bibliography(rel, {}), [Problem(rel, line, "", f"BibTeX syntax error: {exc.args[0] if exc.args else exc}",
+                                               "check braces and the comma after each field")]
+    except Exception as exc:  # pybtex raises several error types; all mean the file cannot be read
+        return Bibliography(rel, {}), [Problem(rel, 1, "", f"references.bib cannot be read: {exc}")]
+    entries = {}
+    for key, entry in data.entries.items():
+        fields = {name.lower(): str(value) for name, value in entry.fields.items()}
+        entries[key] = BibEntry(key, entry.type.lower(), fields, dict(entry.persons), starts.get(key, 1))
+    return Bibliography(rel, entries), []
+
+
+def load(root: Path) -> tuple[list[Record], Bibliography, list[Problem]]:
+    """Load every record and the bibliography, with the reading problems found on the way."""
+    records, problems = load_records(root)
+    bibliography, bib_problems = load_bibliography(root / "references.bib", root)
+    return records, bibliography, problems + bib_problems

@@ -1,0 +1,223 @@
+"""Derive the handbook model: every cross-reference resolved both ways, evidence summaries,
+and the pages that cite each reference. Render, export and PDF read only this model."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .load import Bibliography, Record, load
+from .problems import InputError
+from .rules import check_rules, cited_keys, referenced_ids
+from .validate import check_records
+
+SECTION = {  # kind -> (folder of its pages, plural heading)
+    "subtype": ("subtypes", "Subtypes"),
+    "criteria": ("criteria", "Classification criteria"),
+    "autoantibody": ("autoantibodies", "Autoantibodies"),
+    "topic": ("topics", "Complications and special situations"),
+    "therapy": ("therapies", "Therapies"),
+    "study": ("studies", "Studies and trials"),
+    "guideline": ("guidelines", "Guidelines"),
+    "recommendation": ("guidelines", "Recommendations"),
+    "outcome-measure": ("outcome-measures", "Outcome measures"),
+    "source-review": ("source-reviews", "Source reviews"),
+}
+# Reading order of the handbook: disease first, then management, then measurement.
+KIND_ORDER = ("subtype", "criteria", "autoantibody", "topic", "therapy", "study", "guideline", "outcome-measure", "source-review")
+
+# Best design first. A systematic review summarises others and is not a level of its own.
+EVIDENCE_LEVELS = (
+    ("randomised-controlled", "Randomised controlled"),
+    ("non-randomised-controlled", "Controlled, non-randomised"),
+    ("single-arm-trial", "Uncontrolled trial"),
+    ("observational", "Observational"),
+    ("case-series", "Case series"),
+)
+LEVEL_RANK = {design: i for i, (design, _) in enumerate(EVIDENCE_LEVELS)}
+LEVEL_LABEL = dict(EVIDENCE_LEVELS)
+
+
+class Fields(dict):
+    """Record data for templates: a field the contributor left out reads as None."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.get(name)
+
+
+def _as_fields(value):
+    if isinstance(value, dict):
+        return Fields({k: _as_fields(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_as_fields(v) for v in value]
+    return value
+
+
+@dataclass
+class Evidence:
+    """The best available evidence for one therapy in one subtype."""
+
+    design: str  # a key of LEVEL_LABEL, or "none"
+    rct_result: str  # positive, negative, mixed, pending, or "" when there is no RCT
+    studies: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.design == "none":
+            return "No study"
+        label = LEVEL_LABEL[self.design]
+        if self.design == "randomised-controlled" and self.rct_result:
+            label += f" ({self.rct_result})"
+        return label
+
+    @property
+    def css(self) -> str:
+        if self.design == "randomised-controlled":
+            return f"rct-{self.rct_result or 'pending'}"
+        return self.design
+
+
+def summarise(studies: list[Record]) -> Evidence:
+    ranked = [s for s in studies if s.data["design"] in LEVEL_RANK]
+    if not ranked:
+        return Evidence("none", "", [])
+    best = min(LEVEL_RANK[s.data["design"]] for s in ranked)
+    design = EVIDENCE_LEVELS[best][0]
+    result = ""
+    if design == "randomised-controlled":
+        met = {s.data.get("primary_endpoint_met", "pending") for s in ranked if s.data["design"] == design}
+        decided = met & {"yes", "no"}
+        if decided == {"yes"}:
+            result = "positive"
+        elif decided == {"no"}:
+            result = "negative"
+        elif decided:
+            result = "mixed"
+        else:
+            result = "pending"
+    return Evidence(design, result, sorted(studies, key=study_order))
+
+
+def study_order(study: Record):
+    return (LEVEL_RANK.get(study.data["design"], 99), -(study.data.get("year") or 0), study.id)
+
+
+@dataclass
+class Handbook:
+    records: list[Record]
+    bibliography: Bibliography
+    by_id: dict = field(default_factory=dict)
+    by_kind: dict = field(default_factory=dict)
+    backlinks: dict = field(default_factory=dict)  # id -> kind -> [records that name it]
+    citing_pages: dict = field(default_factory=dict)  # bib key -> [record ids]
+
+    def page(self, record_or_id) -> str:
+        """Path of a record's page below the generated docs, e.g. therapies/ivig.md."""
+        record = self.by_id[record_or_id] if isinstance(record_or_id, str) else record_or_id
+        if record.kind == "recommendation":
+            return self.page(record.data["guideline"])
+        return f"{SECTION[record.kind][0]}/{record.id}.md"
+
+    def anchor(self, record_or_id) -> str:
+        record = self.by_id[record_or_id] if isinstance(record_or_id, str) else record_or_id
+        return f"#{record.id}" if record.kind == "recommendation" else ""
+
+    def kind(self, kind: str) -> list[Record]:
+        return self.by_kind.get(kind, [])
+
+    def named_by(self, record_id: str, kind: str) -> list[Record]:
+        return self.backlinks.get(record_id, {}).get(kind, [])
+
+    # --- derived views ---------------------------------------------------------------
+
+    def studies_of_therapy(self, therapy_id: str) -> list[Record]:
+        return sorted(self.named_by(therapy_id, "study"), key=study_order)
+
+    def studies_in_subtype(self, subtype_id: str) -> list[Record]:
+        return sorted(self.named_by(subtype_id, "study"), key=study_order)
+
+    def evidence(self, therapy_id: str, subtype_id: str) -> Evidence:
+        studies = [s for s in self.studies_of_therapy(therapy_id) if subtype_id in s.data["population"]["subtypes"]]
+        return summarise(studies)
+
+    def subtypes_studied(self, therapy_id: str) -> list[Record]:
+        ids = {sub for s in self.studies_of_therapy(therapy_id) for sub in s.data["population"]["subtypes"]}
+        return [r for r in self.kind("subtype") if r.id in ids]
+
+    def therapies_studied(self, subtype_id: str) -> list[Record]:
+        ids = {t for s in self.studies_in_subtype(subtype_id) for t in s.data["therapies"]}
+        return [r for r in self.kind("therapy") if r.id in ids]
+
+    def recommendations(self, guideline_id: str) -> list[Record]:
+        return sorted(self.named_by(guideline_id, "recommendation"), key=lambda r: (_natural(r.data.get("number", "")), r.id))
+
+    def pipeline(self) -> list[Record]:
+        """Registered trials under way or reported only outside a journal article."""
+        return sorted(
+            (s for s in self.kind("study") if s.data.get("registry_ids") and _in_pipeline(s)),
+            key=lambda s: (s.data.get("expected_completion", "9999"), s.id),
+        )
+
+    def cited_on_page(self, record: Record) -> list[str]:
+        return list(dict.fromkeys(key for _, key in cited_keys(record)))
+
+
+def _in_pipeline(study: Record) -> bool:
+    if study.data["status"] != "completed":
+        return True
+    provenances = {f.get("provenance") for f in study.data.get("results") or []}
+    return bool(provenances) and provenances <= {"press-release", "congress-abstract", "registry"}
+
+
+def _natural(text: str):
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(text))]
+
+
+def _title_order(record: Record):
+    return (record.data.get("title", "").casefold(), record.id)
+
+
+def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
+    live = [Record(r.kind, r.path, _as_fields(r.data), r.lines) for r in records
+            if r.data.get("status", "current") != "withdrawn"]
+    book = Handbook(records=live, bibliography=bibliography)
+    book.by_id = {r.id: r for r in live}
+    by_kind: dict[str, list[Record]] = defaultdict(list)
+    for r in sorted(live, key=_title_order):
+        by_kind[r.kind].append(r)
+    book.by_kind = dict(by_kind)
+    backlinks: dict = defaultdict(lambda: defaultdict(list))
+    citing: dict = defaultdict(list)
+    for r in sorted(live, key=_title_order):
+        for _, target, _ in referenced_ids(r):
+            if r not in backlinks[target][r.kind]:
+                backlinks[target][r.kind].append(r)
+        page_owner = r.data["guideline"] if r.kind == "recommendation" else r.id
+        for _, key in cited_keys(r):
+            if page_owner not in citing[key]:
+                citing[key].append(page_owner)
+    book.backlinks = {k: dict(v) for k, v in backlinks.items()}
+    book.citing_pages = dict(citing)
+    return book
+
+
+def check(root: Path) -> tuple[list[Record], Bibliography]:
+    """Load and check everything; raise InputError listing every problem at once."""
+    records, bibliography, problems = load(root)
+    problems += check_records(records)
+    # Rules trust the schema, so a record that failed it takes part only as its id (so that
+    # links to it do not raise a second, misleading problem); problems inside it are its own.
+    bad_files = {p.path for p in problems}
+    stand_ins = [r if r.path not in bad_files else Record(r.kind, r.path, {"id": r.file_id}) for r in records]
+    problems += [p for p in check_rules(stand_ins, bibliography, complete=not bad_files) if p.path not in bad_files]
+    if problems:
+        raise InputError(problems)
+    return records, bibliography
+
+
+def build_model(root: Path) -> Handbook:
+    return derive(*check(root))

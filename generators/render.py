@@ -1,0 +1,132 @@
+"""Render the handbook model into Markdown pages, one Jinja2 template per page kind.
+
+Every value a template prints is escaped for Markdown and HTML unless it was built here as
+Markup (links, citations), so no text in a record can inject markup or scripts.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .bibliography import doi_url, format_reference, pmid_url, sort_key
+from .model import EVIDENCE_LEVELS, KIND_ORDER, SECTION, Handbook, Evidence
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# Characters that start Markdown or HTML constructs, written as character references so
+# they display as themselves. `@` and `\` are included because mkdocs-bibtex rewrites
+# `[@key]` and `\bibliography` anywhere in a page.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\\@*_`[]{}|!#~^=$"}
+_ESCAPE = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
+_LEADING_LIST = re.compile(r"^(\d+)([.)])|^([-+])")
+
+
+def md_escape(value) -> str:
+    """Plain text from a record, made inert inside Markdown (inline or in a table cell)."""
+    text = " ".join(str(value).split())  # no line breaks: data never creates block structure
+    text = _ESCAPE.sub(lambda m: _ENTITIES[m.group(0)], text)
+    return _LEADING_LIST.sub(lambda m: (m.group(1) or "") + f"&#{ord((m.group(2) or m.group(3)))};", text)
+
+
+def _finalize(value):
+    # Runs before Jinja's own autoescape; returning Markup keeps HTML escaping from applying twice.
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    return Markup(md_escape(value))
+
+
+class PageRenderer:
+    """Renders every page of the handbook from the model."""
+
+    def __init__(self, book: Handbook, site_url: str = "", repo_url: str = "", edit_uri: str = ""):
+        self.book = book
+        self.repo_url = repo_url.rstrip("/")
+        self.edit_uri = edit_uri
+        self.env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            undefined=StrictUndefined,
+            finalize=_finalize,
+            autoescape=True,  # with _finalize: values are escaped for Markdown; macros stay Markup
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
+        self.env.filters.update(cite=self.cite, label=_label)
+        self.env.globals.update(link=self.link, reference=_reference_links, format_reference=format_reference)
+        self.current = ""
+
+    # --- helpers available to templates ----------------------------------------------
+
+    def link(self, target, text=None) -> Markup:
+        """A Markdown link from the page being rendered to a record's page (or any page path)."""
+        if isinstance(target, str) and target.endswith(".md"):
+            path, anchor, default = target, "", target
+        else:
+            record = self.book.by_id[target] if isinstance(target, str) else target
+            path, anchor, default = self.book.page(record), self.book.anchor(record), record.data["title"]
+        relative = posixpath.relpath(path, posixpath.dirname(self.current) or ".")
+        return Markup(f"[{md_escape(text if text is not None else default)}]({relative}{anchor})")
+
+    @staticmethod
+    def cite(keys) -> Markup:
+        keys = [k for k in (keys or []) if k]
+        if not keys:
+            return Markup("")
+        return Markup("[" + "; ".join(f"@{k}" for k in keys) + "]")
+
+    def render(self, template: str, path: str, **context) -> str:
+        self.current = path
+        text = self.env.get_template(template).render(page_path=path, **context)
+        return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+    # --- pages ---------------------------------------------------------------------
+
+    def record_page(self, record) -> str:
+        path = self.book.page(record)
+        edit = f"{self.repo_url}/{self.edit_uri.strip('/')}/{record.path}" if self.repo_url else ""
+        return self.render(f"{record.kind}.md.j2", path, record=record, r=record.data, edit_url=edit)
+
+    def pages(self) -> dict[str, str]:
+        """Every generated page: path below the generated docs folder -> Markdown."""
+        pages: dict[str, str] = {}
+        for kind in KIND_ORDER:
+            records = self.book.kind(kind)
+            folder, heading = SECTION[kind]
+            pages[f"{folder}/index.md"] = self.render("index.md.j2", f"{folder}/index.md", kind=kind, heading=heading, records=records)
+            for record in records:
+                pages[self.book.page(record)] = self.record_page(record)
+        pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
+        pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
+        pages["references/index.md"] = self.render("references.md.j2", "references/index.md", entries=_sorted_entries(self.book))
+        return pages
+
+
+def _label(value: str) -> str:
+    return str(value).replace("-", " ").capitalize() if value else ""
+
+
+def _reference_links(entry) -> Markup:
+    links = []
+    if doi_url(entry):
+        links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
+    if pmid_url(entry):
+        links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
+    return Markup(" · ".join(links))
+
+
+def _sorted_entries(book: Handbook):
+    return sorted(book.bibliography.entries.values(), key=sort_key)
+
+
+def render_pages(book: Handbook, **options) -> dict[str, str]:
+    return PageRenderer(book, **options).pages()
+
+
+__all__ = ["md_escape", "render_pages", "PageRenderer", "Evidence"]

@@ -1,0 +1,311 @@
+"""Rules of meaning that a schema cannot express, one small function each.
+
+Every rule takes the whole input (records and bibliography) and yields problems.
+Rules run only on records that passed their schema, so they may trust the shape.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import defaultdict
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator
+
+from .load import KINDS, Bibliography, Record
+from .problems import Problem, close_match
+from .validate import _registry, schema_for
+
+RULES: list[Callable] = []
+
+REGISTRY_ID_FORMS = {
+    "ClinicalTrials.gov": re.compile(r"^NCT\d{8}$"),
+    "ISRCTN": re.compile(r"^ISRCTN\d{8}$"),
+    "EudraCT": re.compile(r"^EudraCT \d{4}-\d{6}-\d{2}$"),
+    "EU CT": re.compile(r"^EU CT \d{4}-\d{6}-\d{2}-\d{2}$"),
+    "jRCT": re.compile(r"^jRCT[0-9a-z]\d{9}$"),
+    "UMIN": re.compile(r"^UMIN\d{9}$"),
+    "ChiCTR": re.compile(r"^ChiCTR[0-9A-Za-z-]{6,20}$"),
+    "ANZCTR": re.compile(r"^ACTRN\d{14}$"),
+    "DRKS": re.compile(r"^DRKS\d{8}$"),
+    "CTRI": re.compile(r"^CTRI/\d{4}/\d{2,3}/\d{6}$"),
+}
+DOI_FORM = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_FORM = re.compile(r"^[1-9]\d{0,8}$")
+KEY_FORM = re.compile(r"^[a-z][a-z0-9_-]*[0-9]{4}[a-z0-9_-]*$")
+REQUIRED_BIB_FIELDS = {
+    "article": ("title", "journal", "year"),
+    "book": ("title", "publisher", "year"),
+    "incollection": ("title", "booktitle", "year"),
+    "inproceedings": ("title", "booktitle", "year"),
+    "misc": ("title", "year"),
+    "online": ("title", "year"),
+    "techreport": ("title", "institution", "year"),
+}
+NOT_STARTED = {"recruiting", "not-yet-recruiting", "active-not-recruiting", "enrolling-by-invitation", "suspended", "unknown"}
+
+
+def rule(fn: Callable) -> Callable:
+    RULES.append(fn)
+    return fn
+
+
+def today() -> dt.date:
+    """The build's idea of today; HANDBOOK_TODAY pins it for reproducible tests."""
+    pinned = os.environ.get("HANDBOOK_TODAY")
+    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+
+
+# --- where references and citations live, read from the schemas -------------------------
+
+@lru_cache(maxsize=None)
+def link_fields(kind: str) -> tuple[tuple[tuple, str, str], ...]:
+    """(path pattern, 'ref' or 'cite', target kind) for every linking field of a kind.
+
+    Patterns use '*' for any list index. Schemas mark references with `x-refers-to` and
+    citations by pointing at the shared citekey definitions, so the rules follow the schemas.
+    """
+    found = []
+
+    def walk(schema: dict, at: tuple) -> None:
+        ref = schema.get("$ref", "")
+        if "x-refers-to" in schema:
+            target = schema["x-refers-to"]
+            found.append((at + (("*",) if schema.get("type") == "array" else ()), "ref", target))
+            return
+        if ref.endswith("/citekey"):
+            found.append((at, "cite", ""))
+            return
+        if ref.endswith("/citekeys") or ref.endswith("/citekeys_or_none"):
+            found.append((at + ("*",), "cite", ""))
+            return
+        if ref:
+            # Only the shared file has local (#/...) references, so they resolve against it.
+            target = _registry().resolver().lookup("common.schema.json" + ref if ref.startswith("#") else ref).contents
+            walk({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, at)
+            return
+        for name, sub in schema.get("properties", {}).items():
+            walk(sub, at + (name,))
+        if isinstance(schema.get("items"), dict):
+            walk(schema["items"], at + ("*",))
+        if isinstance(schema.get("then"), dict):
+            walk(schema["then"], at)
+
+    walk(schema_for(kind), ())
+    return tuple(dict.fromkeys(found))
+
+
+def values_at(data, pattern: tuple, at: tuple = ()) -> Iterator[tuple[tuple, object]]:
+    """Every (path, value) in data matching a pattern with '*' for list indexes."""
+    if not pattern:
+        yield at, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from values_at(item, rest, at + (i,))
+    elif isinstance(data, dict) and head in data:
+        yield from values_at(data[head], rest, at + (head,))
+
+
+def field_name(path: tuple) -> str:
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def cited_keys(record: Record) -> Iterator[tuple[tuple, str]]:
+    for pattern, role, _ in link_fields(record.kind):
+        if role == "cite":
+            for path, value in values_at(record.data, pattern):
+                if isinstance(value, str):
+                    yield path, value
+
+
+def referenced_ids(record: Record) -> Iterator[tuple[tuple, str, str]]:
+    for pattern, role, target in link_fields(record.kind):
+        if role == "ref":
+            for path, value in values_at(record.data, pattern):
+                if isinstance(value, str):
+                    yield path, value, target
+
+
+# --- the rules --------------------------------------------------------------------------
+
+@rule
+def id_matches_file_name(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        if r.id != r.file_id:
+            yield Problem(r.path, r.line(("id",)), "id", f'"{r.id}" differs from the file name "{r.file_id}"',
+                          f"rename the file to {r.id}.yaml or set id: {r.file_id}")
+
+
+@rule
+def ids_are_unique(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    seen: dict[str, Record] = {}
+    for r in records:
+        if r.id in seen:
+            other = seen[r.id]
+            yield Problem(r.path, r.line(("id",)), "id", f'"{r.id}" is already the id of {other.path}',
+                          "ids are unique across all kinds; choose another")
+        else:
+            seen[r.id] = r
+
+
+@rule
+def references_resolve(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        by_kind[r.kind].add(r.id)
+    every_id = set().union(*by_kind.values()) if by_kind else set()
+    for r in records:
+        for path, value, target in referenced_ids(r):
+            pool = every_id if target == "any" else by_kind.get(target, set())
+            if value not in pool:
+                what = "record" if target == "any" else f"{target} record"
+                hint = close_match(value, pool) or (f"it is a {next(k for k, ids in by_kind.items() if value in ids)} record"
+                                                    if value in every_id else f"create evidence/{target}/{value}.yaml or fix the id")
+                yield Problem(r.path, r.line(path), field_name(path), f'there is no {what} with id "{value}"', hint)
+
+
+@rule
+def citations_exist(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    if not bib.entries:
+        return  # the bibliography itself has problems; they are reported on their own
+    for r in records:
+        for path, key in cited_keys(r):
+            if key not in bib.entries:
+                yield Problem(r.path, r.line(path), field_name(path), f'cites "{key}", which is not in references.bib',
+                              close_match(key, bib.entries) or "add the reference to references.bib with its DOI or PMID")
+
+
+@rule
+def every_reference_is_cited(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    used = {key for r in records for _, key in cited_keys(r)}
+    for key, entry in bib.entries.items():
+        if key not in used:
+            yield Problem(bib.path, entry.line, key, "this reference is not cited by any record",
+                          "cite it where it supports a statement, or remove it")
+
+
+def _dates(record: Record) -> Iterator[tuple[tuple, str]]:
+    for name in ("last_reviewed", "status_checked"):
+        if isinstance(record.data.get(name), str):
+            yield (name,), record.data[name]
+
+
+@rule
+def dates_are_real_and_past(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    now = today()
+    for r in records:
+        for path, text in _dates(r):
+            try:
+                date = dt.date.fromisoformat(text)
+            except ValueError:
+                yield Problem(r.path, r.line(path), field_name(path), f'"{text}" is not a real calendar date', "write YYYY-MM-DD")
+                continue
+            if date > now:
+                yield Problem(r.path, r.line(path), field_name(path), f"{text} is in the future (today is {now.isoformat()})",
+                              "use the date the check was actually done")
+        completion = r.data.get("expected_completion")
+        if isinstance(completion, str):
+            parts = completion.split("-")
+            try:
+                dt.date(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) > 2 else 1)
+            except ValueError:
+                yield Problem(r.path, r.line(("expected_completion",)), "expected_completion", f'"{completion}" is not a real date',
+                              "write YYYY-MM or YYYY-MM-DD")
+
+
+@rule
+def registry_ids_are_well_formed(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        for i, value in enumerate(r.data.get("registry_ids") or []):
+            if not any(form.match(str(value)) for form in REGISTRY_ID_FORMS.values()):
+                yield Problem(r.path, r.line(("registry_ids", i)), f"registry_ids[{i}]", f'"{value}" is not a registry id we recognise',
+                              "e.g. NCT01234567 (NCT + 8 digits), ISRCTN12345678, EudraCT 2017-001234-56, UMIN000012345, jRCT2031210001")
+
+
+@rule
+def studies_state_their_source(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        if r.kind != "study":
+            continue
+        if not r.data.get("citations") and not r.data.get("registry_ids"):
+            yield Problem(r.path, r.line(("citations",)), "citations", "a study needs a publication or a registry id",
+                          "add the publication's key, or the registry id if it is not published yet")
+        status = r.data.get("status")
+        if status in NOT_STARTED | {"terminated", "withdrawn"} and "status_checked" not in r.data:
+            yield Problem(r.path, r.line(("status",)), "status_checked", f"a study with status {status} needs the date its status was checked",
+                          "add status_checked: YYYY-MM-DD")
+        if status == "completed" and r.data.get("primary_endpoint_met") != "pending" and not r.data.get("results"):
+            yield Problem(r.path, r.line(("status",)), "results", "a completed study needs its results",
+                          "add results with the figures as reported, or set primary_endpoint_met: pending")
+        if "primary_endpoint_met" not in r.data and status == "completed":
+            yield Problem(r.path, r.line(("status",)), "primary_endpoint_met", "say whether the primary endpoint was met",
+                          "yes, no, pending or n/a")
+
+
+@rule
+def therapies_have_evidence_or_say_why(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    studied = {t for r in records if r.kind == "study" for t in r.data.get("therapies") or []}
+    for r in records:
+        if r.kind == "therapy" and r.id not in studied and not r.data.get("no_studies_reason"):
+            yield Problem(r.path, r.line(("id",)), "no_studies_reason", "no study record names this therapy",
+                          "add a study record, or say why there is none in no_studies_reason")
+
+
+@rule
+def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for key, e in bib.entries.items():
+        if not KEY_FORM.match(key):
+            yield Problem(bib.path, e.line, key, "the key is not in the form surname + year + optional word", "e.g. aggarwal2022")
+        doi, pmid = e.fields.get("doi", "").strip(), e.fields.get("pmid", "").strip()
+        if not doi and not pmid:
+            yield Problem(bib.path, e.line, key, "the entry has neither a doi nor a pmid", "add the DOI or PMID shown on the source page")
+        if doi and not DOI_FORM.match(doi):
+            yield Problem(bib.path, e.line, key, f'doi "{doi}" is not a bare DOI', "write it as 10.xxxx/..., without https://doi.org/")
+        if pmid and not PMID_FORM.match(pmid):
+            yield Problem(bib.path, e.line, key, f'pmid "{pmid}" is not a PubMed id', "digits only, e.g. 36198179")
+        for name in REQUIRED_BIB_FIELDS.get(e.type, ("title", "year")):
+            if not e.fields.get(name):
+                yield Problem(bib.path, e.line, key, f"the {e.type} entry has no {name}", f"add {name} = {{...}}")
+        if "author" not in e.persons and "editor" not in e.persons:
+            yield Problem(bib.path, e.line, key, "the entry has no author", "add author = {Surname, Given and ...}")
+        year = e.fields.get("year", "")
+        if year and not re.fullmatch(r"\d{4}", year):
+            yield Problem(bib.path, e.line, key, f'year "{year}" is not a four-digit year')
+        if "%" in e.fields.get("title", ""):
+            yield Problem(bib.path, e.line, key, "a % in the title cuts it short in BibTeX", "write \\% instead")
+
+
+@rule
+def doi_and_pmid_are_not_shared(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for name in ("doi", "pmid"):
+        seen: dict[str, str] = {}
+        for key, e in bib.entries.items():
+            value = e.fields.get(name, "").strip().lower()
+            if not value:
+                continue
+            if value in seen:
+                yield Problem(bib.path, e.line, key, f"{name} {value} is also the {name} of {seen[value]}", "keep one entry and cite its key")
+            else:
+                seen[value] = key
+
+
+def check_rules(records: list[Record], bib: Bibliography, complete: bool = True) -> list[Problem]:
+    """All rules; with complete=False (some records unreadable) skip those that need every record."""
+    problems: list[Problem] = []
+    for check in RULES:
+        if complete or check not in NEEDS_ALL_RECORDS:
+            problems += list(check(records, bib))
+    return problems
+
+
+# A record that failed its schema may still cite a reference or name a therapy.
+NEEDS_ALL_RECORDS = (every_reference_is_cited, therapies_have_evidence_or_say_why)
+
+
+__all__ = ["RULES", "check_rules", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

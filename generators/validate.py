@@ -1,0 +1,159 @@
+"""Check each record against the JSON Schema of its kind, in words a contributor understands."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from .load import Record
+from .problems import Problem, close_match
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "array": "a list (lines starting with '- ')",
+    "object": "a block of `field: value` lines",
+    "boolean": "true or false",
+}
+
+
+@lru_cache(maxsize=None)
+def _registry() -> Registry:
+    resources = []
+    for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((path.name, Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@lru_cache(maxsize=None)
+def schema_for(kind: str) -> dict:
+    return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def validator_for(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema_for(kind), registry=_registry())
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f'"{shown}"'
+    if isinstance(value, list):
+        return "a list"
+    return "a block of fields"
+
+
+def _field_name(path) -> str:
+    """population.subtypes[0] style name of a place in a record."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def _subschema_title(error) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return schema.get("title", "")
+
+
+def _resolve(schema: dict) -> dict:
+    """Follow one $ref into the shared definitions, for titles and allowed fields."""
+    ref = schema.get("$ref")
+    if ref:
+        ref = "common.schema.json" + ref if ref.startswith("#") else ref
+        resolved = _registry().resolver().lookup(ref).contents
+        merged = dict(resolved)
+        merged.update({k: v for k, v in schema.items() if k != "$ref"})
+        return merged
+    return schema
+
+
+def _problem(record: Record, error) -> Problem | list[Problem]:
+    path = tuple(error.absolute_path)
+    name = _field_name(path)
+    kind = error.validator
+    value = error.instance
+    if kind == "required":
+        missing = error.message.split("'")[1]
+        parent = _resolve(error.schema)
+        description = _resolve(parent.get("properties", {}).get(missing, {})).get("description", "")
+        hint = description.rstrip(".") if description else ""
+        return Problem(record.path, record.line(path), _field_name(path + (missing,)), "this required field is missing", hint)
+    if kind == "additionalProperties":
+        allowed = set(_resolve(error.schema).get("properties", {}))
+        return [
+            Problem(record.path, record.line(path + (unknown,)), _field_name(path + (unknown,)),
+                    "this field is not part of the record format",
+                    close_match(unknown, allowed) or "allowed fields: " + ", ".join(sorted(allowed)))
+            for unknown in sorted(set(value) - allowed)
+        ]
+    if kind == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
+        title = _subschema_title(error)
+        what = _TYPE_WORDS.get(expected, expected)
+        if expected == "integer" and title:
+            what = f"a whole number ({title.lower()})"
+        hint = "put the text in quotes" if expected == "string" else ""
+        return Problem(record.path, record.line(path), name, f"expected {what}, got {_describe(value)}", hint)
+    if kind == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        return Problem(record.path, record.line(path), name, f"{_describe(value)} is not one of the allowed values ({options})",
+                       close_match(value, [str(v) for v in error.validator_value]))
+    if kind == "const":
+        return Problem(record.path, record.line(path), name, f"expected {error.validator_value}, got {_describe(value)}")
+    if kind == "pattern":
+        description = _resolve(error.schema).get("description", "")
+        return Problem(record.path, record.line(path), name, f"{_describe(value)} is not in the expected form", description.rstrip("."))
+    if kind in ("minItems", "minLength"):
+        if kind == "minItems":
+            return Problem(record.path, record.line(path), name, f"needs at least {error.validator_value} item(s), found {len(value)}")
+        return Problem(record.path, record.line(path), name, "is empty", "write the text, or remove the field if it is optional")
+    if kind == "maxLength":
+        return Problem(record.path, record.line(path), name, f"is {len(value)} characters long; at most {error.validator_value} are allowed",
+                       "shorten it or split it into several statements")
+    if kind == "uniqueItems":
+        return Problem(record.path, record.line(path), name, "lists the same item twice", "remove the repeat")
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return Problem(record.path, record.line(path), name, f"{_describe(value)} is out of range: it must be {bound} {error.validator_value}")
+    return Problem(record.path, record.line(path), name, error.message)
+
+
+def _leaf_errors(error):
+    """Errors inside if/then, anyOf and friends carry the useful detail in their context."""
+    if error.context:
+        for sub in error.context:
+            yield from _leaf_errors(sub)
+    else:
+        yield error
+
+
+def check_schema(record: Record) -> list[Problem]:
+    validator = validator_for(record.kind)
+    problems = []
+    for error in validator.iter_errors(record.data):
+        for leaf in _leaf_errors(error):
+            found = _problem(record, leaf)
+            problems += found if isinstance(found, list) else [found]
+    return problems
+
+
+def check_records(records: list[Record]) -> list[Problem]:
+    problems: list[Problem] = []
+    for record in records:
+        problems += check_schema(record)
+    return problems

@@ -1,0 +1,68 @@
+"""Reading records: every unreadable file is named with its line and a fix."""
+from conftest import validate
+
+
+def write(project, rel, content):
+    path = project / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+
+
+def problems_of(project):
+    result = validate(project)
+    assert result.returncode == 1, result.stdout
+    return result.stderr
+
+
+def test_duplicate_key_in_a_mapping_is_reported_with_both_lines(project):
+    write(project, "evidence/therapy/dup.yaml", "schema_version: 1\nid: dup\ntitle: A\ntitle: B\n")
+    out = problems_of(project)
+    assert "evidence/therapy/dup.yaml:4: title: this field appears twice in the same block (first on line 3)" in out
+
+
+def test_tab_indentation_is_explained(project):
+    write(project, "evidence/therapy/tabs.yaml", "schema_version: 1\nid: tabs\naliases:\n\t- x\n")
+    assert "evidence/therapy/tabs.yaml:4: a tab character is used for indentation" in problems_of(project)
+
+
+def test_yaml_syntax_error_names_the_line(project):
+    write(project, "evidence/therapy/broken.yaml", "schema_version: 1\nid: broken\ntitle: [unclosed\nsummary: x\n")
+    out = problems_of(project)
+    assert "evidence/therapy/broken.yaml:" in out and "this is not valid YAML" in out
+
+
+def test_aliases_are_refused_before_they_expand(project):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    write(project, "evidence/therapy/bomb.yaml", bomb)
+    assert "evidence/therapy/bomb.yaml:1: YAML anchors and aliases" in problems_of(project)
+
+
+def test_empty_binary_and_non_utf8_files(project):
+    write(project, "evidence/therapy/empty.yaml", "")
+    write(project, "evidence/therapy/binary.yaml", b"id: x\n\x00\x01")
+    write(project, "evidence/therapy/latin1.yaml", "id: caf\xe9\n".encode("latin-1"))
+    out = problems_of(project)
+    assert "evidence/therapy/empty.yaml:1: the file is empty" in out
+    assert "evidence/therapy/binary.yaml:2: the file is binary" in out
+    assert "evidence/therapy/latin1.yaml:1: the file is not UTF-8 text" in out
+
+
+def test_very_large_file_is_refused(project):
+    write(project, "evidence/therapy/huge.yaml", "summary: " + "x" * 300_000 + "\n")
+    assert "evidence/therapy/huge.yaml:1: the file is 300,010 bytes" in problems_of(project)
+
+
+def test_misplaced_files_are_reported(project):
+    write(project, "evidence/therapies/ivig2.yaml", "id: ivig2\n")
+    write(project, "evidence/therapy/notes.yml", "id: notes\n")
+    out = problems_of(project)
+    assert "evidence/therapies/ivig2.yaml:1: records belong in evidence/<kind>/<id>.yaml" in out
+    assert "evidence/therapy/notes.yml:1: a record file must end in .yaml" in out
+
+
+def test_bibliography_duplicate_key_and_syntax_error(project):
+    bib = (project / "references.bib").read_text()
+    (project / "references.bib").write_text(bib + "\n@article{fixture2020,\n  title = {Again}, year = {2020}\n}\n")
+    assert "references.bib:22: fixture2020: this key is used twice (first on line 1)" in problems_of(project)
+    (project / "references.bib").write_text(bib + "\n@article{broken2020,\n  title = {Unclosed,\n")
+    assert "references.bib:" in problems_of(project) and "BibTeX syntax error" in problems_of(project)

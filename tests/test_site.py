@@ -1,0 +1,93 @@
+"""The built site, as a reader sees it."""
+import hashlib
+import re
+
+from conftest import build, edit, make_project
+
+
+def page(site, rel):
+    return (site / rel / "index.html").read_text(encoding="utf-8")
+
+
+def test_therapy_page_shows_its_study_table_with_numbers_and_linked_citations(fixture_site):
+    html = page(fixture_site, "therapies/ivig")
+    table = html[html.index("<h2 id=\"studies\""):]
+    assert "FIXTRIAL" in table and "79% vs 44% responded (P&lt;0.001)." in table or "79% vs 44% responded (P&#60;0.001)." in table
+    assert ">95 randomised<" in table or "95 randomised" in table
+    # numbered citation linked to the reference at the foot of the page
+    match = re.search(r'<a class="footnote-ref" href="#fn:trialist2021">(\d+)</a>', html)
+    assert match, "citation mark missing"
+    assert re.search(r'<li id="fn:trialist2021">.*?Trialist.*?A fixture randomised trial', html, re.S)
+    # the evidence summary is derived from the study
+    assert "Randomised controlled (positive)" in html
+
+
+def test_every_record_has_a_page_and_every_page_the_disclaimer(fixture_site):
+    for rel in ["subtypes/dermatomyositis", "autoantibodies/anti-mda5", "therapies/ivig", "studies/fixture-trial",
+                "guidelines/fixture-guideline", "outcome-measures/total-improvement-score", "topics/fixture-topic",
+                "criteria/fixture-criteria", "source-reviews/fixture-review", "references", "views/evidence-map"]:
+        html = page(fixture_site, rel)
+        assert "Not medical advice" in html, rel
+
+
+def test_backlinks_are_derived_not_typed(fixture_site):
+    subtype = page(fixture_site, "subtypes/dermatomyositis")
+    assert "Anti-MDA5 antibody" in subtype  # the antibody names the subtype, the subtype lists it
+    assert "Fixture criteria" in subtype
+    guideline = page(fixture_site, "guidelines/fixture-guideline")
+    assert "Consider IVIG in refractory fixture disease." in guideline and "conditional" in guideline
+
+
+def test_references_page_lists_entries_with_links_and_citing_pages(fixture_site):
+    html = page(fixture_site, "references")
+    assert 'href="https://doi.org/10.0000/fixture.2020"' in html
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/10000002/"' in html
+    assert "Fixture randomised trial of IVIG" in html
+
+
+def test_search_index_holds_records_and_aliases(fixture_site):
+    index = (fixture_site / "search" / "search_index.json").read_text()
+    assert "FIXTRIAL" in index and "CADM-140" in index
+
+
+def test_script_in_a_record_is_inert_in_the_html(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.",
+         "summary: '<script>alert(\"x\")</script> [evil](javascript:alert(1)) **loud**'")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    html = page(project / "site", "therapies/ivig")
+    assert "<script>alert" not in html and 'href="javascript:' not in html and "<strong>loud" not in html
+    assert "&lt;script&gt;alert" in html or "&#60;script&#62;alert" in html
+
+
+def test_broken_record_fails_the_build_with_file_and_line_and_writes_nothing(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(project, "evidence/study/fixture-trial.yaml", "therapies: [ivig]", "therapies: [ivig]\n    cite: [nosuch2020]")
+    result = build(project)
+    assert result.returncode != 0
+    assert "evidence/study/fixture-trial.yaml:" in result.stdout + result.stderr
+    assert not (project / "site").exists()
+
+
+def test_unknown_citation_key_names_the_record_file(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(project, "evidence/topic/fixture-topic.yaml", "cite: [fixture2020]", "cite: [nosuch2020]")
+    result = build(project)
+    assert result.returncode != 0
+    assert 'evidence/topic/fixture-topic.yaml:12: sections[0].statements[0].cite[0]: cites "nosuch2020"' in result.stdout + result.stderr
+
+
+def _digest(site):
+    digest = hashlib.sha256()
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(site).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_build_is_byte_identical_when_run_twice(tmp_path):
+    project = make_project(tmp_path / "p")
+    assert build(project, "one").returncode == 0
+    assert build(project, "two").returncode == 0
+    assert _digest(project / "one") == _digest(project / "two")

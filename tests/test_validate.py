@@ -1,0 +1,40 @@
+"""Schema problems are explained in plain words at their line, all in one run."""
+from conftest import edit, validate
+
+
+def test_wrong_type_names_field_line_and_value(project):
+    edit(project, "evidence/study/fixture-trial.yaml", "n: 95", 'n: "ninety-five"')
+    out = validate(project).stderr
+    assert 'evidence/study/fixture-trial.yaml:13: n: expected a whole number (participants), got "ninety-five"' in out
+
+
+def test_missing_required_field_and_unknown_field_with_hint(project):
+    edit(project, "evidence/therapy/ivig.yaml", "drug_class: Immunoglobulin\n", "drug_clas: Immunoglobulin\n")
+    out = validate(project).stderr
+    assert "evidence/therapy/ivig.yaml:1: drug_class: this required field is missing" in out
+    assert "evidence/therapy/ivig.yaml:8: drug_clas: this field is not part of the record format (did you mean drug_class?)" in out
+
+
+def test_enum_value_suggests_the_close_one(project):
+    edit(project, "evidence/study/fixture-trial.yaml", "design: randomised-controlled", "design: randomized-controlled")
+    out = validate(project).stderr
+    assert "design: \"randomized-controlled\" is not one of the allowed values" in out
+    assert "did you mean randomised-controlled?" in out
+
+
+def test_every_problem_reported_at_once_sorted_by_file_and_line(project):
+    edit(project, "evidence/study/fixture-trial.yaml", "n: 95", "n: many")
+    edit(project, "evidence/therapy/ivig.yaml", "place_in_treatment: [refractory]", "place_in_treatment: [sometimes]")
+    edit(project, "evidence/subtype/dermatomyositis.yaml", "last_reviewed: 2026-01-15", "last_reviewed: 15/01/2026")
+    result = validate(project)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("evidence/")]
+    assert [line.split(":")[0] for line in lines] == sorted(line.split(":")[0] for line in lines)
+    assert len(lines) == 3
+    assert result.stderr.startswith("The handbook was not built: 3 problems")
+
+
+def test_valid_fixture_passes(project):
+    result = validate(project)
+    assert result.returncode == 0, result.stderr
+    assert "All records are valid" in result.stdout
