@@ -20,8 +20,14 @@ from generators.model import KIND_ORDER, SECTION, Handbook, build_model  # noqa:
 from generators.problems import InputError  # noqa: E402
 from generators.render import render_pages  # noqa: E402
 from generators.write import write_pages  # noqa: E402
+from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
+from generators.rules import today  # noqa: E402
 
 _state: dict = {}
+
+
+def on_startup(command, dirty):
+    _state["command"] = command  # the PDF is made by `mkdocs build`, not on every `serve` reload
 
 
 def project_root(config) -> Path:
@@ -72,3 +78,14 @@ _ADJACENT_CITATIONS = re.compile(r"</sup>(?=<sup id=\"fnref)")
 def on_page_content(html, page, config, files):
     # mkdocs-bibtex turns [@a; @b] into adjacent footnote marks; separate them so 2,3 never reads as 23.
     return _ADJACENT_CITATIONS.sub('</sup><sup class="cite-sep">,</sup>', html)
+
+
+def on_post_build(config):
+    if _state.get("command") != "build":
+        return
+    root = project_root(config)
+    output = Path(config.site_dir) / "handbook.pdf"
+    try:
+        build_pdf(_state["book"], _state["pages"], Path(config.docs_dir), output, git_version(root), today())
+    except PdfError as error:
+        raise Abort(f"The PDF was not built: {error}") from None
