@@ -14,6 +14,7 @@ def _plain(value: str) -> str:
     """BibTeX field text without braces or LaTeX escapes."""
     text = value.replace("\\&", "&").replace("\\%", "%").replace("\\_", "_")
     text = re.sub(r"\\[a-zA-Z]+\{([^{}]*)\}", r"\1", text)
+    text = text.replace("---", "\u2014").replace("--", "\u2013")
     return " ".join(text.replace("{", "").replace("}", "").split())
 
 
