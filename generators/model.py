@@ -80,7 +80,8 @@ class Evidence:
 
 
 def summarise(studies: list[Record]) -> Evidence:
-    ranked = [s for s in studies if s.data["design"] in LEVEL_RANK]
+    # Only studies with reported results are evidence; a registered trial under way is not.
+    ranked = [s for s in studies if s.data["design"] in LEVEL_RANK and s.data.get("results")]
     if not ranked:
         return Evidence("none", "", [])
     best = min(LEVEL_RANK[s.data["design"]] for s in ranked)
@@ -97,11 +98,13 @@ def summarise(studies: list[Record]) -> Evidence:
             result = "mixed"
         else:
             result = "pending"
-    return Evidence(design, result, sorted(studies, key=study_order))
+    return Evidence(design, result, sorted(ranked, key=study_order))
 
 
 def study_order(study: Record):
-    return (LEVEL_RANK.get(study.data["design"], 99), -(study.data.get("year") or 0), study.id)
+    """Best design first; within a design, studies with results before trials under way, newest first."""
+    reported = 0 if study.data.get("results") else 1
+    return (LEVEL_RANK.get(study.data["design"], 99), reported, -(study.data.get("year") or 0), study.id)
 
 
 @dataclass
