@@ -43,3 +43,11 @@ def close_match(word: str, candidates) -> str:
 
     matches = difflib.get_close_matches(str(word), sorted(candidates), n=1, cutoff=0.75)
     return f"did you mean {matches[0]}?" if matches else ""
+
+
+def field_name(path) -> str:
+    """population.subtypes[0]: how a place in a record is named in messages."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from .load import KINDS, Bibliography, Record
-from .problems import Problem, close_match
+from .problems import Problem, close_match, field_name
 from .validate import _registry, schema_for
 
 RULES: list[Callable] = []
@@ -107,13 +107,6 @@ def values_at(data, pattern: tuple, at: tuple = ()) -> Iterator[tuple[tuple, obj
                 yield from values_at(item, rest, at + (i,))
     elif isinstance(data, dict) and head in data:
         yield from values_at(data[head], rest, at + (head,))
-
-
-def field_name(path: tuple) -> str:
-    name = ""
-    for part in path:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name
 
 
 def cited_keys(record: Record) -> Iterator[tuple[tuple, str]]:

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from .load import Record
-from .problems import Problem, close_match
+from .problems import Problem, close_match, field_name
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -57,14 +57,6 @@ def _describe(value) -> str:
     return "a block of fields"
 
 
-def _field_name(path) -> str:
-    """population.subtypes[0] style name of a place in a record."""
-    name = ""
-    for part in path:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name
-
-
 def _subschema_title(error) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     return schema.get("title", "")
@@ -84,7 +76,7 @@ def _resolve(schema: dict) -> dict:
 
 def _problem(record: Record, error) -> Problem | list[Problem]:
     path = tuple(error.absolute_path)
-    name = _field_name(path)
+    name = field_name(path)
     kind = error.validator
     value = error.instance
     if kind == "required":
@@ -92,11 +84,11 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
         parent = _resolve(error.schema)
         description = _resolve(parent.get("properties", {}).get(missing, {})).get("description", "")
         hint = description.rstrip(".") if description else ""
-        return Problem(record.path, record.line(path), _field_name(path + (missing,)), "this required field is missing", hint)
+        return Problem(record.path, record.line(path), field_name(path + (missing,)), "this required field is missing", hint)
     if kind == "additionalProperties":
         allowed = set(_resolve(error.schema).get("properties", {}))
         return [
-            Problem(record.path, record.line(path + (unknown,)), _field_name(path + (unknown,)),
+            Problem(record.path, record.line(path + (unknown,)), field_name(path + (unknown,)),
                     "this field is not part of the record format",
                     close_match(unknown, allowed) or "allowed fields: " + ", ".join(sorted(allowed)))
             for unknown in sorted(set(value) - allowed)
