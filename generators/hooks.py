@@ -21,6 +21,7 @@ from generators.problems import InputError  # noqa: E402
 from generators.render import render_pages  # noqa: E402
 from generators.write import write_pages  # noqa: E402
 from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
+from generators.offline import OfflineError, build_offline_zip, configure as configure_offline, offline_mode  # noqa: E402
 from generators.rules import today  # noqa: E402
 
 _state: dict = {}
@@ -62,6 +63,8 @@ def on_config(config):
     pages = render_pages(book, repo_url=repo, edit_uri="blob/main")
     _state.update(book=book, pages=pages, report=write_pages(pages, generated_dir(config)))
     config.nav = navigation(book)
+    if offline_mode():
+        configure_offline(config)
     return config
 
 
@@ -81,11 +84,17 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_build(config):
-    if _state.get("command") != "build":
+    # The PDF and the offline copy are made by `mkdocs build`, not on every `serve` reload,
+    # and not again inside the offline copy's own build.
+    if _state.get("command") != "build" or offline_mode():
         return
     root = project_root(config)
-    output = Path(config.site_dir) / "handbook.pdf"
+    site = Path(config.site_dir)
+    pdf = site / "handbook.pdf"
     try:
-        build_pdf(_state["book"], _state["pages"], Path(config.docs_dir), output, git_version(root), today())
+        build_pdf(_state["book"], _state["pages"], Path(config.docs_dir), pdf, git_version(root), today())
+        build_offline_zip(Path(config.config_file_path), site, bool(config.strict), extra_files=[pdf])
     except PdfError as error:
         raise Abort(f"The PDF was not built: {error}") from None
+    except OfflineError as error:
+        raise Abort(f"The offline copy was not built: {error}") from None

@@ -61,6 +61,57 @@ def handbook_site(tmp_path_factory) -> Path:
     return site
 
 
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright (its own browser download does not work here)."""
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser tab that remembers every request and console error."""
+
+    def __init__(self, browser, url: str, **context_options):
+        self.context = browser.new_context(**context_options)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(url)
+
+    def requests_elsewhere(self, *allowed_prefixes: str) -> list[str]:
+        allowed = ("data:", "blob:", "about:", *allowed_prefixes)
+        return [url for url in self.requests if not url.startswith(allowed)]
+
+    def search(self, text: str) -> list[str]:
+        """Type into Material's search box as a reader would; return the result links."""
+        self.page.keyboard.press("/")
+        self.page.keyboard.type(text)
+        self.page.wait_for_selector(".md-search-result__item", timeout=15000)
+        return [link.get_attribute("href") for link in self.page.locator(".md-search-result__link").all()]
+
+    def close(self):
+        self.context.close()
+
+
 def edit(project: Path, rel: str, old: str, new: str) -> None:
     path = project / rel
     text = path.read_text(encoding="utf-8")
