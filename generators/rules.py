@@ -30,7 +30,7 @@ REGISTRY_ID_FORMS = {
     "DRKS": re.compile(r"^DRKS\d{8}$"),
     "CTRI": re.compile(r"^CTRI/\d{4}/\d{2,3}/\d{6}$"),
 }
-DOI_FORM = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_FORM = re.compile(r"^10\.\d{4,9}/[^\s\\{}]+$")  # no backslashes or braces: a sign of LaTeX escaping
 PMID_FORM = re.compile(r"^[1-9]\d{0,8}$")
 KEY_FORM = re.compile(r"^[a-z][a-z0-9_-]*[0-9]{4}[a-z0-9_-]*$")
 REQUIRED_BIB_FIELDS = {
@@ -259,7 +259,9 @@ def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) 
         if not doi and not pmid:
             yield Problem(bib.path, e.line, key, "the entry has neither a doi nor a pmid", "add the DOI or PMID shown on the source page")
         if doi and not DOI_FORM.match(doi):
-            yield Problem(bib.path, e.line, key, f'doi "{doi}" is not a bare DOI', "write it as 10.xxxx/..., without https://doi.org/")
+            yield Problem(bib.path, e.line, key, f'doi "{doi}" is not a bare DOI',
+                          "write it exactly as the source page shows it, as 10.xxxx/..., without https://doi.org/, "
+                          "backslashes or braces")
         if pmid and not PMID_FORM.match(pmid):
             yield Problem(bib.path, e.line, key, f'pmid "{pmid}" is not a PubMed id', "digits only, e.g. 36198179")
         for name in REQUIRED_BIB_FIELDS.get(e.type, ("title", "year")):
