@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean
+.PHONY: site test validate serve new clean bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ validate: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
+
+# The build benchmark (synthetic sets of 100-5,000 records and the real handbook; several minutes).
+# Writes bench/results.md and bench/results.json. Not part of make test.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES))
 
 # make new KIND=study ID=my-trial
 new: $(STAMP)

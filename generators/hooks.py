@@ -5,13 +5,14 @@ never watches its own output; it watches the records, the bibliography and the t
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 
 from mkdocs.exceptions import Abort
 from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, InclusionLevel
 
 # MkDocs loads a hook by file path, not as part of its package: make the package importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,6 +26,7 @@ from generators.offline import OfflineError, build_offline_zip, configure as con
 from generators.rules import today  # noqa: E402
 
 _state: dict = {}
+EXPORTS_ENV = "HANDBOOK_EXPORTS"  # "none": site only, no PDF or offline copy (the benchmark times those apart)
 
 
 def on_startup(command, dirty):
@@ -39,12 +41,20 @@ def generated_dir(config) -> Path:
     return project_root(config) / "build" / "generated"
 
 
+# Material renders the whole sidebar into every page, so listing every record there makes the
+# build quadratic in the number of records. A section lists its records in the sidebar while it
+# is small; past this, its index page (a table of every record) and search are the way in.
+NAV_RECORDS_PER_SECTION = 80
+
+
 def navigation(book: Handbook) -> list:
     nav: list = [{"Home": "index.md"}]
     for kind in KIND_ORDER:
         folder, heading = SECTION[kind]
         entries: list = [f"{folder}/index.md"]
-        entries += [{r.data["title"]: book.page(r)} for r in book.kind(kind)]
+        records = book.kind(kind)
+        if len(records) <= NAV_RECORDS_PER_SECTION:
+            entries += [{r.data["title"]: book.page(r)} for r in records]
         nav.append({heading: entries})
     nav.append({"Views": [{"Evidence map": "views/evidence-map.md"}, {"Trial pipeline": "views/pipeline.md"}]})
     nav.append({"References": "references/index.md"})
@@ -68,10 +78,39 @@ def on_config(config):
     return config
 
 
+def on_pre_build(config):
+    # mkdocs-bibtex formats a reference again on every page that cites it (a fifth of the build
+    # time at 1,000 records); the text depends only on the key, so format each key once.
+    registry = getattr(config.plugins.get("bibtex"), "registry", None)
+    if registry is None or getattr(registry, "_memoised", False):
+        return
+    format_once = registry.reference_text
+    formatted: dict[str, str] = {}
+
+    def reference_text(citation):
+        if citation.key not in formatted:
+            formatted[citation.key] = format_once(citation)
+        return formatted[citation.key]
+
+    registry.reference_text = reference_text
+    registry._memoised = True
+
+
+def _nav_pages(nav) -> set[str]:
+    found: set[str] = set()
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        found |= _nav_pages(value) if isinstance(value, list) else {value}
+    return found
+
+
 def on_files(files, config):
     folder = generated_dir(config)
+    in_nav = _nav_pages(config.nav)
     for rel in sorted(_state["pages"]):
-        files.append(File(rel, str(folder), config.site_dir, config.use_directory_urls))
+        # a record left out of the sidebar on purpose, not by mistake (see NAV_RECORDS_PER_SECTION)
+        inclusion = InclusionLevel.UNDEFINED if rel in in_nav else InclusionLevel.NOT_IN_NAV
+        files.append(File(rel, str(folder), config.site_dir, config.use_directory_urls, inclusion=inclusion))
     return files
 
 
@@ -86,7 +125,7 @@ def on_page_content(html, page, config, files):
 def on_post_build(config):
     # The PDF and the offline copy are made by `mkdocs build`, not on every `serve` reload,
     # and not again inside the offline copy's own build.
-    if _state.get("command") != "build" or offline_mode():
+    if _state.get("command") != "build" or offline_mode() or os.environ.get(EXPORTS_ENV) == "none":
         return
     root = project_root(config)
     site = Path(config.site_dir)

@@ -1,0 +1,262 @@
+"""The build benchmark: `make bench` (python bench/run.py --help).
+
+For each synthetic set (and the real handbook) every step runs in its own process, timed by
+wall clock, with the peak memory of its whole process tree sampled every 20 ms. Results go to
+bench/results.md (a table to read) and bench/results.json (to compare runs).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synthetic import make_set  # noqa: E402
+
+PY = sys.executable
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-11-21"))
+STEPS = ["validate", "pages", "mkdocs build", "pdf", "offline copy", "whole build"]
+
+
+def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Run a command; return wall seconds and peak resident memory (MB) of its process tree."""
+    start = time.perf_counter()
+    process = psutil.Popen(command, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = process.communicate()
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(command)}\n{err[-3000:]}")
+    return {"seconds": round(wall, 3), "peak_mb": round(peak / 2**20, 1), "stdout": out}
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A throw-away copy of a project (records and bibliography copied, code linked)."""
+    target.mkdir(parents=True)
+    shutil.copytree(source / "evidence", target / "evidence")
+    shutil.copy(source / "references.bib", target / "references.bib")
+    for shared in ("generators", "schemas", "docs", "overrides"):
+        (target / shared).symlink_to(ROOT / shared)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    return target
+
+
+def touch_one_record(project: Path) -> str:
+    """Change one study's summary, as a contributor would; return its path."""
+    path = sorted((project / "evidence" / "study").glob("*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nsummary: ", "\nsummary: Edited for the benchmark. ", 1), encoding="utf-8")
+    return path.relative_to(project).as_posix()
+
+
+def site_sizes(site: Path) -> dict:
+    pages = list(site.rglob("*.html"))
+    largest = max(pages, key=lambda p: p.stat().st_size)
+    return {
+        "site_mb": round(sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 2**20, 2),
+        "html_pages": len(pages),
+        "largest_page_kb": round(largest.stat().st_size / 1024, 1),
+        "largest_page": largest.relative_to(site).as_posix(),
+        "search_index_kb": round((site / "search" / "search_index.json").stat().st_size / 1024, 1),
+        "pdf_mb": round((site / "handbook.pdf").stat().st_size / 2**20, 2),
+        "offline_zip_mb": round((site / "handbook-offline.zip").stat().st_size / 2**20, 2),
+    }
+
+
+def run_set(project: Path, records: int) -> dict:
+    gen = project / "build" / "generated"
+    shutil.rmtree(gen, ignore_errors=True)
+    row: dict = {"records": records, "steps": {}}
+    steps = row["steps"]
+    steps["validate"] = measure([PY, "-m", "generators", "--root", str(project), "validate"], ROOT)
+    steps["pages"] = measure([PY, "-m", "generators", "--root", str(project), "pages"], ROOT)
+    again = measure([PY, "-m", "generators", "--root", str(project), "pages"], ROOT)
+    changed = touch_one_record(project)
+    after_edit = measure([PY, "-m", "generators", "--root", str(project), "pages"], ROOT)
+    row["incremental"] = {
+        "pages": steps["pages"]["stdout"].splitlines()[0],
+        "second_run": again["stdout"].splitlines()[0],
+        "edited_record": changed,
+        "after_edit": after_edit["stdout"].splitlines()[0],
+        "rewritten_after_edit": [line.split()[-1] for line in after_edit["stdout"].splitlines()[1:]],
+    }
+    site = project / "site"
+    steps["mkdocs build"] = measure([PY, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)], project,
+                                    dict(ENV, HANDBOOK_EXPORTS="none"))
+    steps["pdf"] = measure([PY, "-m", "generators", "--root", str(project), "pdf", str(site / "handbook.pdf")], ROOT)
+    steps["offline copy"] = measure([PY, "-m", "generators", "--root", str(project), "offline", str(site)], ROOT)
+    row["sizes"] = site_sizes(site)
+    steps["whole build"] = measure([PY, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(project / "site-whole")], project)
+    for step in steps.values():
+        step.pop("stdout", None)
+    return row
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port: int, path: str) -> str | None:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.read().decode("utf-8", "replace") if response.status == 200 else None
+    except OSError:
+        return None
+
+
+def serve_latency(project: Path, timeout: float = 120) -> dict:
+    """Seconds from saving one record to `mkdocs serve` serving the rebuilt page."""
+    port = free_port()
+    server = subprocess.Popen([PY, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "--no-livereload"],
+                              cwd=project, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while fetch(port, "/therapies/ivig/") is None:
+            if time.time() > deadline:
+                raise SystemExit("mkdocs serve did not start")
+            time.sleep(0.2)
+        time.sleep(2)  # let the watcher settle
+        marker = f"benchmark-edit-{int(time.time())}"
+        path = project / "evidence" / "therapy" / "ivig.yaml"
+        text = path.read_text(encoding="utf-8")
+        saved = time.perf_counter()
+        path.write_text(text.replace("\nsummary: ", f"\nsummary: {marker} ", 1), encoding="utf-8")
+        while marker not in (fetch(port, "/therapies/ivig/") or ""):
+            if time.time() > deadline + timeout:
+                raise SystemExit("the edited page was not rebuilt")
+            time.sleep(0.05)
+        return {"record": "evidence/therapy/ivig.yaml", "seconds_to_rebuilt_page": round(time.perf_counter() - saved, 2)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def per_record_ms(row: dict, step: str) -> float:
+    return row["steps"][step]["seconds"] * 1000 / row["records"]
+
+
+def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
+    by_size = {r["records"]: r for r in rows if r["name"] != "real handbook"}
+    checks: list[tuple[str, str, bool]] = []
+    if 5000 in by_size:
+        big = by_size[5000]["steps"]
+        share = big["pages"]["seconds"] / big["mkdocs build"]["seconds"]
+        checks.append(("validation + page generation ≤ 10% of mkdocs build (5,000 records)", f"{share:.1%}", share <= 0.10))
+        peak = big["whole build"]["peak_mb"]
+        checks.append(("peak memory of the whole build < 1.5 GB (5,000 records)", f"{peak:,.0f} MB", peak < 1536))
+    if 5000 in by_size and 500 in by_size:
+        for step in STEPS:
+            ratio = per_record_ms(by_size[5000], step) / per_record_ms(by_size[500], step)
+            checks.append((f"time per record at 5,000 ≤ 1.3× at 500: {step}", f"{ratio:.2f}×", ratio <= 1.3))
+    for r in rows:
+        inc = r["incremental"]
+        checks.append((f"second generation rewrites nothing ({r['name']})", inc["second_run"], " 0 written" in inc["second_run"]))
+    if real:
+        kb = real["sizes"]["largest_page_kb"]
+        checks.append(("largest HTML page of the real handbook < 150 KB", f"{kb} KB ({real['sizes']['largest_page']})", kb < 150))
+    return checks
+
+
+def markdown(result: dict) -> str:
+    out = [f"# Build benchmark\n",
+           f"Commit `{result['commit']}`, {result['date']}, {result['cores']} cores, Python {result['python']}, "
+           f"{result['machine']}. Each step runs in its own process; memory is the peak resident memory of the "
+           f"step's whole process tree. `make bench` writes this file.\n",
+           "## Time and peak memory per step\n",
+           "| set | records | " + " | ".join(STEPS) + " |",
+           "|---|---:|" + "---:|" * len(STEPS)]
+    for r in result["rows"]:
+        cells = [f"{r['steps'][s]['seconds']:.1f} s / {r['steps'][s]['peak_mb']:,.0f} MB" for s in STEPS]
+        out.append(f"| {r['name']} | {r['records']:,} | " + " | ".join(cells) + " |")
+    out += ["", "Steps: `validate` = load and check every record; `pages` = validate, derive and write the Markdown "
+            "pages; `mkdocs build` = the site alone (HANDBOOK_EXPORTS=none); `pdf` and `offline copy` alone; "
+            "`whole build` = `mkdocs build` with the PDF and the offline copy, as `make site` runs it.", "",
+            "## Time per record (ms)\n", "| set | records | " + " | ".join(STEPS) + " |",
+            "|---|---:|" + "---:|" * len(STEPS)]
+    for r in result["rows"]:
+        out.append(f"| {r['name']} | {r['records']:,} | " + " | ".join(f"{per_record_ms(r, s):.1f}" for s in STEPS) + " |")
+    out += ["", "## Output sizes\n", "| set | HTML pages | site | largest page | search index | PDF | offline zip |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        z = r["sizes"]
+        out.append(f"| {r['name']} | {z['html_pages']:,} | {z['site_mb']} MB | {z['largest_page_kb']} KB "
+                   f"(`{z['largest_page']}`) | {z['search_index_kb']:,} KB | {z['pdf_mb']} MB | {z['offline_zip_mb']} MB |")
+    out += ["", "## Incremental generation\n", "| set | first run | second run, nothing changed | after editing one record | pages rewritten |",
+            "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        i = r["incremental"]
+        out.append(f"| {r['name']} | {i['pages']} | {i['second_run']} | `{i['edited_record']}`: {i['after_edit']} | "
+                   + ", ".join(f"`{p}`" for p in i["rewritten_after_edit"]) + " |")
+    if result.get("serve"):
+        s = result["serve"]
+        out += ["", f"Under `mkdocs serve`, saving `{s['record']}` in the real handbook gave the rebuilt page after "
+                f"**{s['seconds_to_rebuilt_page']} s**."]
+    out += ["", "## Targets\n", "| target | measured | met |", "|---|---|---|"]
+    out += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in result["targets"]]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,500,1000,5000", help="synthetic set sizes (records), comma-separated")
+    parser.add_argument("--no-real", action="store_true", help="skip the real handbook and the serve measurement")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    result = {"commit": commit or "unknown", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(), "rows": []}
+    real = None
+    with tempfile.TemporaryDirectory(prefix="handbook-bench-") as tmp:
+        for size in sizes:
+            print(f"benchmark: {size} synthetic records", flush=True)
+            project = make_set(size, Path(tmp) / f"set-{size}")
+            row = run_set(project, size)
+            row["name"] = f"synthetic {size:,}"
+            result["rows"].append(row)
+            shutil.rmtree(project)
+        if not args.no_real:
+            print("benchmark: the real handbook", flush=True)
+            project = copy_project(ROOT, Path(tmp) / "real")
+            count = sum(1 for _ in (project / "evidence").rglob("*.yaml"))
+            real = run_set(project, count)
+            real["name"] = "real handbook"
+            result["rows"].append(real)
+            print("benchmark: mkdocs serve, one record saved", flush=True)
+            result["serve"] = serve_latency(copy_project(ROOT, Path(tmp) / "serve"))
+    result["targets"] = targets(result["rows"], real)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (args.out / "results.md").write_text(markdown(result), encoding="utf-8")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
