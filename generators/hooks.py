@@ -5,6 +5,7 @@ never watches its own output; it watches the records, the bibliography and the t
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 import sys
@@ -24,6 +25,7 @@ from generators.write import write_pages  # noqa: E402
 from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
 from generators.offline import OfflineError, build_offline_zip, configure as configure_offline, offline_mode  # noqa: E402
 from generators.rules import today  # noqa: E402
+from generators.export import cite_files  # noqa: E402
 
 _state: dict = {}
 EXPORTS_ENV = "HANDBOOK_EXPORTS"  # "none": site only, no PDF or offline copy (the benchmark times those apart)
@@ -54,11 +56,13 @@ def navigation(book: Handbook) -> list:
         entries: list = [f"{folder}/index.md"]
         records = book.kind(kind)
         if len(records) <= NAV_RECORDS_PER_SECTION:
-            entries += [{r.data["title"]: book.page(r)} for r in records]
+            # MkDocs' templates print nav titles without escaping them
+            entries += [{html.escape(r.data["title"]): book.page(r)} for r in records]
         nav.append({heading: entries})
     nav.append({"Views": [{"Evidence map": "views/evidence-map.md"}, {"Trial pipeline": "views/pipeline.md"}]})
     nav.append({"References": "references/index.md"})
-    nav.append({"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"}]})
+    nav.append({"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"},
+                          {"Review report": "maintainers/review.md"}]})
     return nav
 
 
@@ -71,7 +75,8 @@ def on_config(config):
         raise Abort(error.report()) from None
     repo = config.repo_url or ""
     pages = render_pages(book, repo_url=repo, edit_uri="blob/main")
-    _state.update(book=book, pages=pages, report=write_pages(pages, generated_dir(config)))
+    _state.update(book=book, pages=pages, report=write_pages(pages, generated_dir(config)),
+                  exports=cite_files(book, git_version(root), config.site_url or "", today()))
     config.nav = navigation(book)
     if offline_mode():
         configure_offline(config)
@@ -111,6 +116,8 @@ def on_files(files, config):
         # a record left out of the sidebar on purpose, not by mistake (see NAV_RECORDS_PER_SECTION)
         inclusion = InclusionLevel.UNDEFINED if rel in in_nav else InclusionLevel.NOT_IN_NAV
         files.append(File(rel, str(folder), config.site_dir, config.use_directory_urls, inclusion=inclusion))
+    for rel, content in sorted(_state["exports"].items()):
+        files.append(File.generated(config, rel, content=content))
     return files
 
 

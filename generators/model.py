@@ -2,13 +2,15 @@
 and the pages that cite each reference. Render, export and PDF read only this model."""
 from __future__ import annotations
 
+import datetime as dt
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .load import Bibliography, Record, load
 from .problems import InputError
-from .rules import check_rules, cited_keys, referenced_ids
+from .rules import check_rules, cited_keys, referenced_ids, today
 from .validate import check_records
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
@@ -107,6 +109,11 @@ def study_order(study: Record):
     return (LEVEL_RANK.get(study.data["design"], 99), reported, -(study.data.get("year") or 0), study.id)
 
 
+# A record is flagged "review due" on its page, and listed in the review report, once its
+# last review is older than this.
+REVIEW_INTERVAL_DAYS = 365
+
+
 @dataclass
 class Handbook:
     records: list[Record]
@@ -126,6 +133,18 @@ class Handbook:
     def anchor(self, record_or_id) -> str:
         record = self.by_id[record_or_id] if isinstance(record_or_id, str) else record_or_id
         return f"#{record.id}" if record.kind == "recommendation" else ""
+
+    def review_due(self, record: Record) -> bool:
+        """True when the record's last review is older than REVIEW_INTERVAL_DAYS."""
+        return self.days_since_review(record) > REVIEW_INTERVAL_DAYS
+
+    def days_since_review(self, record: Record) -> int:
+        return (today() - dt.date.fromisoformat(str(record.data["last_reviewed"]))).days
+
+    def stale(self) -> list[Record]:
+        """Records due for review, oldest review first (recommendations are reviewed with their guideline)."""
+        due = [r for r in self.records if r.kind != "recommendation" and self.review_due(r)]
+        return sorted(due, key=lambda r: (str(r.data["last_reviewed"]), r.kind, r.id))
 
     def kind(self, kind: str) -> list[Record]:
         return self.by_kind.get(kind, [])

@@ -8,12 +8,13 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .bibliography import doi_url, format_reference, pmid_url, sort_key
-from .model import EVIDENCE_LEVELS, KIND_ORDER, SECTION, Handbook, Evidence
+from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -25,9 +26,13 @@ _ESCAPE = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
 _LEADING_LIST = re.compile(r"^(\d+)([.)])|^([-+])")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def md_escape(value) -> str:
     """Plain text from a record, made inert inside Markdown (inline or in a table cell)."""
-    text = " ".join(str(value).split())  # no line breaks: data never creates block structure
+    # Control characters are dropped: Python-Markdown uses \x02 and \x03 as its own placeholders.
+    text = " ".join(_CONTROL.sub("", str(value)).split())  # no line breaks: data never creates block structure
     text = _ESCAPE.sub(lambda m: _ENTITIES[m.group(0)], text)
     return _LEADING_LIST.sub(lambda m: (m.group(1) or "") + f"&#{ord((m.group(2) or m.group(3)))};", text)
 
@@ -59,7 +64,8 @@ class PageRenderer:
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
         self.env.filters.update(cite=self.cite, label=_label)
-        self.env.globals.update(link=self.link, reference=_reference_links, format_reference=format_reference)
+        self.env.globals.update(link=self.link, reference=_reference_links, format_reference=format_reference,
+                                record_actions=self.record_actions, review_interval=REVIEW_INTERVAL_DAYS)
         self.current = ""
 
     # --- helpers available to templates ----------------------------------------------
@@ -73,6 +79,20 @@ class PageRenderer:
             path, anchor, default = self.book.page(record), self.book.anchor(record), record.data["title"]
         relative = posixpath.relpath(path, posixpath.dirname(self.current) or ".")
         return Markup(f"[{md_escape(text if text is not None else default)}]({relative}{anchor})")
+
+    def record_actions(self, record) -> Markup:
+        """Edit, report, and cite links for the foot of a record page."""
+        up = posixpath.relpath("cite", posixpath.dirname(self.current) or ".")
+        links = []
+        if self.repo_url:
+            links.append(f"[Edit this record]({self.repo_url}/{self.edit_uri.strip('/')}/{record.path})")
+            query = urlencode({"template": "incorrect-evidence.yml", "title": f"[Incorrect evidence] {record.data['title']}",
+                               "page": record.path})
+            links.append(f"[Report a problem]({self.repo_url}/issues/new?{query})")
+        links.append(f"Cite this page: [BibTeX]({up}/{record.id}.bib) · [RIS]({up}/{record.id}.ris)")
+        if self.book.cited_on_page(record):
+            links.append(f"[References on this page (BibTeX)]({up}/{record.id}-references.bib)")
+        return Markup(" · ".join(links))
 
     @staticmethod
     def cite(keys) -> Markup:
@@ -104,6 +124,9 @@ class PageRenderer:
                 pages[self.book.page(record)] = self.record_page(record)
         pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
+        pages["maintainers/review.md"] = self.render(
+            "review.md.j2", "maintainers/review.md", stale=self.book.stale(),
+            flagged=sorted((r for r in self.book.records if r.data.get("unverified")), key=lambda r: r.path))
         pages["references/index.md"] = self.render("references.md.j2", "references/index.md", entries=_sorted_entries(self.book))
         return pages
 

@@ -113,6 +113,9 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
     if kind in ("minItems", "minLength"):
         if kind == "minItems":
             return Problem(record.path, record.line(path), name, f"needs at least {error.validator_value} item(s), found {len(value)}")
+        if value.strip() and error.validator_value > 1:
+            return Problem(record.path, record.line(path), name,
+                           f"is too short ({len(value)} character(s); at least {error.validator_value} needed)")
         return Problem(record.path, record.line(path), name, "is empty", "write the text, or remove the field if it is optional")
     if kind == "maxLength":
         return Problem(record.path, record.line(path), name, f"is {len(value)} characters long; at most {error.validator_value} are allowed",

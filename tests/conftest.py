@@ -1,8 +1,12 @@
 """Shared helpers: throw-away handbook projects built from fixtures, and built sites."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
+import threading
 import subprocess
 import sys
 from pathlib import Path
@@ -70,7 +74,8 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's headless Chromium driven by Playwright (its own browser download does not work here)."""
-    path = shutil.which("chromium")
+    # Debian's chromium here and in .ci/run; GitHub's runners ship google-chrome
+    path = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     if path is None:
         message = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
         if os.environ.get("CI"):
@@ -82,6 +87,25 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@contextlib.contextmanager
+def served(site: Path):
+    """Serve a built site on a free localhost port (search needs http://, not file://)."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 class Visit:
