@@ -4,6 +4,7 @@ For each synthetic set (and the real handbook) every step runs in its own proces
 wall clock, with the peak memory of its whole process tree sampled every 20 ms. Results go to
 bench/results.md (a table to read) and bench/results.json (to compare runs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,8 +104,9 @@ def run_set(project: Path, records: int) -> dict:
         "rewritten_after_edit": [line.split()[-1] for line in after_edit["stdout"].splitlines()[1:]],
     }
     site = project / "site"
-    steps["mkdocs build"] = measure([PY, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)], project,
-                                    dict(ENV, HANDBOOK_EXPORTS="none"))
+    steps["mkdocs build"] = measure(
+        [PY, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)], project, dict(ENV, HANDBOOK_EXPORTS="none")
+    )
     steps["pdf"] = measure([PY, "-m", "generators", "--root", str(project), "pdf", str(site / "handbook.pdf")], ROOT)
     steps["offline copy"] = measure([PY, "-m", "generators", "--root", str(project), "offline", str(site)], ROOT)
     row["sizes"] = site_sizes(site)
@@ -133,8 +135,13 @@ def fetch(port: int, path: str) -> str | None:
 def serve_latency(project: Path, timeout: float = 120) -> dict:
     """Seconds from saving one record to `mkdocs serve` serving the rebuilt page."""
     port = free_port()
-    server = subprocess.Popen([PY, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "--no-livereload"],
-                              cwd=project, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [PY, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "--no-livereload"],
+        cwd=project,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + timeout
         while fetch(port, "/therapies/ivig/") is None:
@@ -184,39 +191,62 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
 
 
 def markdown(result: dict) -> str:
-    out = [f"# Build benchmark\n",
-           f"Commit `{result['commit']}`, {result['date']}, {result['cores']} cores, Python {result['python']}, "
-           f"{result['machine']}. Each step runs in its own process; memory is the peak resident memory of the "
-           f"step's whole process tree. `make bench` writes this file.\n",
-           "## Time and peak memory per step\n",
-           "| set | records | " + " | ".join(STEPS) + " |",
-           "|---|---:|" + "---:|" * len(STEPS)]
+    out = [
+        "# Build benchmark\n",
+        f"Commit `{result['commit']}`, {result['date']}, {result['cores']} cores, Python {result['python']}, "
+        f"{result['machine']}. Each step runs in its own process; memory is the peak resident memory of the "
+        f"step's whole process tree. `make bench` writes this file.\n",
+        "## Time and peak memory per step\n",
+        "| set | records | " + " | ".join(STEPS) + " |",
+        "|---|---:|" + "---:|" * len(STEPS),
+    ]
     for r in result["rows"]:
         cells = [f"{r['steps'][s]['seconds']:.1f} s / {r['steps'][s]['peak_mb']:,.0f} MB" for s in STEPS]
         out.append(f"| {r['name']} | {r['records']:,} | " + " | ".join(cells) + " |")
-    out += ["", "Steps: `validate` = load and check every record; `pages` = validate, derive and write the Markdown "
-            "pages; `mkdocs build` = the site alone (HANDBOOK_EXPORTS=none); `pdf` and `offline copy` alone; "
-            "`whole build` = `mkdocs build` with the PDF and the offline copy, as `make site` runs it.", "",
-            "## Time per record (ms)\n", "| set | records | " + " | ".join(STEPS) + " |",
-            "|---|---:|" + "---:|" * len(STEPS)]
+    out += [
+        "",
+        "Steps: `validate` = load and check every record; `pages` = validate, derive and write the Markdown "
+        "pages; `mkdocs build` = the site alone (HANDBOOK_EXPORTS=none); `pdf` and `offline copy` alone; "
+        "`whole build` = `mkdocs build` with the PDF and the offline copy, as `make site` runs it.",
+        "",
+        "## Time per record (ms)\n",
+        "| set | records | " + " | ".join(STEPS) + " |",
+        "|---|---:|" + "---:|" * len(STEPS),
+    ]
     for r in result["rows"]:
         out.append(f"| {r['name']} | {r['records']:,} | " + " | ".join(f"{per_record_ms(r, s):.1f}" for s in STEPS) + " |")
-    out += ["", "## Output sizes\n", "| set | HTML pages | site | largest page | search index | PDF | offline zip |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "## Output sizes\n",
+        "| set | HTML pages | site | largest page | search index | PDF | offline zip |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in result["rows"]:
         z = r["sizes"]
-        out.append(f"| {r['name']} | {z['html_pages']:,} | {z['site_mb']} MB | {z['largest_page_kb']} KB "
-                   f"(`{z['largest_page']}`) | {z['search_index_kb']:,} KB | {z['pdf_mb']} MB | {z['offline_zip_mb']} MB |")
-    out += ["", "## Incremental generation\n", "| set | first run | second run, nothing changed | after editing one record | pages rewritten |",
-            "|---|---|---|---|---|"]
+        out.append(
+            f"| {r['name']} | {z['html_pages']:,} | {z['site_mb']} MB | {z['largest_page_kb']} KB "
+            f"(`{z['largest_page']}`) | {z['search_index_kb']:,} KB | {z['pdf_mb']} MB | {z['offline_zip_mb']} MB |"
+        )
+    out += [
+        "",
+        "## Incremental generation\n",
+        "| set | first run | second run, nothing changed | after editing one record | pages rewritten |",
+        "|---|---|---|---|---|",
+    ]
     for r in result["rows"]:
         i = r["incremental"]
-        out.append(f"| {r['name']} | {i['pages']} | {i['second_run']} | `{i['edited_record']}`: {i['after_edit']} | "
-                   + ", ".join(f"`{p}`" for p in i["rewritten_after_edit"]) + " |")
+        out.append(
+            f"| {r['name']} | {i['pages']} | {i['second_run']} | `{i['edited_record']}`: {i['after_edit']} | "
+            + ", ".join(f"`{p}`" for p in i["rewritten_after_edit"])
+            + " |"
+        )
     if result.get("serve"):
         s = result["serve"]
-        out += ["", f"Under `mkdocs serve`, saving `{s['record']}` in the real handbook gave the rebuilt page after "
-                f"**{s['seconds_to_rebuilt_page']} s**."]
+        out += [
+            "",
+            f"Under `mkdocs serve`, saving `{s['record']}` in the real handbook gave the rebuilt page after "
+            f"**{s['seconds_to_rebuilt_page']} s**.",
+        ]
     out += ["", "## Targets\n", "| target | measured | met |", "|---|---|---|"]
     out += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in result["targets"]]
     return "\n".join(out) + "\n"
@@ -230,8 +260,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    result = {"commit": commit or "unknown", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(), "rows": []}
+    result = {
+        "commit": commit or "unknown",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": [],
+    }
     real = None
     with tempfile.TemporaryDirectory(prefix="handbook-bench-") as tmp:
         for size in sizes:

@@ -5,6 +5,7 @@ key (suffix -s<g>), gives studies fresh registry numbers and references fresh DO
 records keep realistic sizes, cross-references and citation counts. The last copy is trimmed
 to the exact size by dropping records nothing else refers to.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,18 @@ from generators.model import check  # noqa: E402
 from generators.problems import InputError  # noqa: E402
 
 # Dropped first when trimming: records that other records seldom point at.
-TRIM_ORDER = ["source-review", "topic", "recommendation", "study", "guideline", "outcome-measure",
-              "autoantibody", "therapy", "criteria", "subtype"]
+TRIM_ORDER = [
+    "source-review",
+    "topic",
+    "recommendation",
+    "study",
+    "guideline",
+    "outcome-measure",
+    "autoantibody",
+    "therapy",
+    "criteria",
+    "subtype",
+]
 
 
 def _walk(value, change):
@@ -61,7 +72,7 @@ class Copier:
     def _registry(self, value: str) -> str:
         self.registry_counter += 1
         count = len(re.findall(r"\d", value))
-        digits = iter(f"{self.registry_counter:030d}"[30 - count:])
+        digits = iter(f"{self.registry_counter:030d}"[30 - count :])
         return re.sub(r"\d", lambda m: next(digits), value)
 
     def copy(self, g: int) -> list[tuple[str, dict]]:
@@ -86,8 +97,12 @@ class Copier:
         authors = " and ".join(str(p) for p in e.persons.get("author", [])) or "Synthetic, Author"
         lines = [f"@article{{{key},", f"    author = {{{authors}}},"]
         lines += [f"    {name} = {{{value}}}," for name, value in fields.items() if value]
-        lines += [f"    doi = {{10.5555/bench.{number}}},", f"    pmid = {{{90000000 + number}}},",
-                  "    verified = {synthetic benchmark entry}", "}"]
+        lines += [
+            f"    doi = {{10.5555/bench.{number}}},",
+            f"    pmid = {{{90000000 + number}}},",
+            "    verified = {synthetic benchmark entry}",
+            "}",
+        ]
         return "\n".join(lines)
 
 
@@ -132,7 +147,8 @@ def make_set(size: int, target: Path, source: Path = ROOT) -> Path:
         folder.mkdir(exist_ok=True)
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
         (folder / f"{data['id']}.yaml").write_text(
-            f"# yaml-language-server: $schema=../../schemas/{kind}.schema.json\n{text}", encoding="utf-8")
+            f"# yaml-language-server: $schema=../../schemas/{kind}.schema.json\n{text}", encoding="utf-8"
+        )
     bib = [copier.bib_entry(key, n) for n, key in enumerate(sorted(used_keys), start=1)]
     (target / "references.bib").write_text("\n\n".join(bib) + "\n", encoding="utf-8")
     for shared in ("generators", "schemas", "docs", "overrides"):

@@ -3,6 +3,7 @@
 `pages`, `pdf` and `offline` run one stage of the MkDocs build on its own (the benchmark times
 each stage in its own process); `mkdocs build` runs them all through generators/hooks.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,7 @@ def cmd_validate(args) -> int:
         print(error.report(), file=sys.stderr)
         if args.github:
             for p in error.problems:  # GitHub Actions shows these as annotations on the lines
-                print(f"::error file={p.path},line={p.line},title={p.field or 'record'}::{p.message}"
-                      + (f" ({p.hint})" if p.hint else ""))
+                print(f"::error file={p.path},line={p.line},title={p.field or 'record'}::{p.message}" + (f" ({p.hint})" if p.hint else ""))
         return 1
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(book.by_kind.items()))
     print(f"All records are valid: {counts}; {len(book.bibliography.entries)} references.")
@@ -62,8 +62,7 @@ def cmd_pages(args) -> int:
         print(error.report(), file=sys.stderr)
         return 1
     report = write_pages(pages, args.out or args.root / "build" / "generated")
-    print(f"{len(pages)} pages: {len(report['written'])} written, {len(report['unchanged'])} unchanged, "
-          f"{len(report['removed'])} removed")
+    print(f"{len(pages)} pages: {len(report['written'])} written, {len(report['unchanged'])} unchanged, {len(report['removed'])} removed")
     for rel in report["written"]:
         print(f"  written {rel}")
     return 0
@@ -91,8 +90,7 @@ def cmd_offline(args) -> int:
 
     pdf = args.site_dir / "handbook.pdf"
     try:
-        target = build_offline_zip(args.root / "mkdocs.yml", args.site_dir, strict=True,
-                                   extra_files=[pdf] if pdf.exists() else [])
+        target = build_offline_zip(args.root / "mkdocs.yml", args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [])
     except OfflineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
 """Reference formatting from our own bibliography data (Vancouver-like, plain text)."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,7 @@ def _plain(value: str) -> str:
 
 def _person(person) -> str:
     last = _plain(" ".join(person.prelast_names + person.last_names))
-    initials = "".join(
-        part[0] for name in person.first_names + person.middle_names for part in re.split(r"[-\s]", _plain(name)) if part
-    )
+    initials = "".join(part[0] for name in person.first_names + person.middle_names for part in re.split(r"[-\s]", _plain(name)) if part)
     return f"{last} {initials}".strip()
 
 

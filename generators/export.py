@@ -3,12 +3,13 @@
 - cite/<id>.bib, cite/<id>.ris: "cite this page" for every record page (handbook version and URL)
 - cite/<id>-references.bib: the references cited on that page
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
-from .model import Handbook
 from .load import Record
+from .model import Handbook
 
 AUTHOR = "IIM Evidence Handbook contributors"
 HANDBOOK = "IIM Evidence Handbook"
@@ -31,17 +32,19 @@ def _ris_value(text: str) -> str:
 
 def cite_bibtex(book: Handbook, record: Record, version: str, site_url: str, date: dt.date) -> str:
     reviewed = str(record.data["last_reviewed"])
-    return "\n".join([
-        f"@misc{{iimhandbook-{record.id},",
-        f"  author = {{{{{AUTHOR}}}}},",
-        f"  title = {{{{{_bib_value(record.data['title'])}}}}},",
-        f"  howpublished = {{{HANDBOOK}, version {_bib_value(version)}}},",
-        f"  year = {{{reviewed[:4]}}},",
-        f"  url = {{{page_url(book, record, site_url)}}},",
-        f"  note = {{Record last reviewed {reviewed}; accessed {date.isoformat()}}}",
-        "}",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"@misc{{iimhandbook-{record.id},",
+            f"  author = {{{{{AUTHOR}}}}},",
+            f"  title = {{{{{_bib_value(record.data['title'])}}}}},",
+            f"  howpublished = {{{HANDBOOK}, version {_bib_value(version)}}},",
+            f"  year = {{{reviewed[:4]}}},",
+            f"  url = {{{page_url(book, record, site_url)}}},",
+            f"  note = {{Record last reviewed {reviewed}; accessed {date.isoformat()}}}",
+            "}",
+            "",
+        ]
+    )
 
 
 def cite_ris(book: Handbook, record: Record, version: str, site_url: str, date: dt.date) -> str:

@@ -3,6 +3,7 @@
 Generated pages live in build/generated (git-ignored), outside docs/, so `mkdocs serve`
 never watches its own output; it watches the records, the bibliography and the templates.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,14 +19,15 @@ from mkdocs.structure.files import File, InclusionLevel
 # MkDocs loads a hook by file path, not as part of its package: make the package importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generators.export import cite_files  # noqa: E402
 from generators.model import KIND_ORDER, SECTION, Handbook, build_model  # noqa: E402
+from generators.offline import OfflineError, build_offline_zip, offline_mode  # noqa: E402
+from generators.offline import configure as configure_offline
+from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
 from generators.problems import InputError  # noqa: E402
 from generators.render import render_pages  # noqa: E402
-from generators.write import write_pages  # noqa: E402
-from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
-from generators.offline import OfflineError, build_offline_zip, configure as configure_offline, offline_mode  # noqa: E402
 from generators.rules import today  # noqa: E402
-from generators.export import cite_files  # noqa: E402
+from generators.write import write_pages  # noqa: E402
 
 _state: dict = {}
 EXPORTS_ENV = "HANDBOOK_EXPORTS"  # "none": site only, no PDF or offline copy (the benchmark times those apart)
@@ -61,8 +63,9 @@ def navigation(book: Handbook) -> list:
         nav.append({heading: entries})
     nav.append({"Views": [{"Evidence map": "views/evidence-map.md"}, {"Trial pipeline": "views/pipeline.md"}]})
     nav.append({"References": "references/index.md"})
-    nav.append({"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"},
-                          {"Review report": "maintainers/review.md"}]})
+    nav.append(
+        {"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"}, {"Review report": "maintainers/review.md"}]}
+    )
     return nav
 
 
@@ -75,8 +78,12 @@ def on_config(config):
         raise Abort(error.report()) from None
     repo = config.repo_url or ""
     pages = render_pages(book, repo_url=repo, edit_uri="blob/main")
-    _state.update(book=book, pages=pages, report=write_pages(pages, generated_dir(config)),
-                  exports=cite_files(book, git_version(root), config.site_url or "", today()))
+    _state.update(
+        book=book,
+        pages=pages,
+        report=write_pages(pages, generated_dir(config)),
+        exports=cite_files(book, git_version(root), config.site_url or "", today()),
+    )
     config.nav = navigation(book)
     if offline_mode():
         configure_offline(config)

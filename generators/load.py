@@ -4,6 +4,7 @@ PyYAML silently keeps the last of two duplicate keys and expands aliases without
 limit, so records are built from the composed node tree ourselves: duplicate keys
 and anchors/aliases become problems, and every value remembers its line.
 """
+
 from __future__ import annotations
 
 import re
@@ -103,8 +104,13 @@ def _build(node, at, lines, problems, rel, loader):
             if key in result:
                 first = lines.get(at + (key,), "?")
                 problems.append(
-                    Problem(rel, key_node.start_mark.line + 1, key, f"this field appears twice in the same block (first on line {first})",
-                            "keep one of them")
+                    Problem(
+                        rel,
+                        key_node.start_mark.line + 1,
+                        key,
+                        f"this field appears twice in the same block (first on line {first})",
+                        "keep one of them",
+                    )
                 )
                 continue
             lines[at + (key,)] = value_node.start_mark.line + 1
@@ -125,8 +131,13 @@ def _yaml_problem(rel: str, exc: yaml.YAMLError, source: str) -> Problem:
         return Problem(rel, line, "", "a tab character is used for indentation", "YAML needs spaces: replace each tab with two spaces")
     context = getattr(exc, "context", None)
     detail = f"{context}, {text}" if context else text
-    return Problem(rel, line, "", f"this is not valid YAML: {detail}",
-                   "check indentation, the colon after each field name, and quotes around text containing ': '")
+    return Problem(
+        rel,
+        line,
+        "",
+        f"this is not valid YAML: {detail}",
+        "check indentation, the colon after each field name, and quotes around text containing ': '",
+    )
 
 
 def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
@@ -136,8 +147,15 @@ def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
         # Refuse anchors and aliases before composing: an alias bomb expands only when built.
         for event in yaml.parse(text, Loader=_RecordLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                problems.append(Problem(rel, event.start_mark.line + 1, "", "YAML anchors and aliases (& and *) are not allowed in records",
-                                        "write the value out in full"))
+                problems.append(
+                    Problem(
+                        rel,
+                        event.start_mark.line + 1,
+                        "",
+                        "YAML anchors and aliases (& and *) are not allowed in records",
+                        "write the value out in full",
+                    )
+                )
                 return None, {}, problems
         loader = _RecordLoader(text)
         try:
@@ -153,21 +171,22 @@ def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
     return data, lines, problems
 
 
-def read_text(path: Path, rel: str, limit: int = MAX_FILE_BYTES,
-              what: str = "a record may have", fix: str = "split it into several records") -> tuple[str | None, list[Problem]]:
+def read_text(
+    path: Path, rel: str, limit: int = MAX_FILE_BYTES, what: str = "a record may have", fix: str = "split it into several records"
+) -> tuple[str | None, list[Problem]]:
     """Read a contributor's file as UTF-8 text, refusing binary, oversized and mis-encoded files."""
     raw = path.read_bytes()
     if len(raw) > limit:
         return None, [Problem(rel, 1, "", f"the file is {len(raw):,} bytes, more than the {limit:,} {what}", fix)]
     if b"\x00" in raw:
-        return None, [Problem(rel, raw[: raw.index(b"\x00")].count(b"\n") + 1, "", "the file is binary, not text",
-                              "save it as plain UTF-8 text")]
+        return None, [
+            Problem(rel, raw[: raw.index(b"\x00")].count(b"\n") + 1, "", "the file is binary, not text", "save it as plain UTF-8 text")
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(rel, line, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                              "save it with UTF-8 encoding")]
+        return None, [Problem(rel, line, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", "save it with UTF-8 encoding")]
     return text.lstrip("\ufeff"), []
 
 
@@ -184,8 +203,7 @@ def load_records(root: Path) -> tuple[list[Record], list[Problem]]:
         if path.name.startswith(".") or path.name == "README.md":
             continue
         if len(parts) != 2 or parts[0] not in KINDS:
-            problems.append(Problem(rel, 1, "", "records belong in evidence/<kind>/<id>.yaml",
-                                    "kinds: " + ", ".join(KINDS)))
+            problems.append(Problem(rel, 1, "", "records belong in evidence/<kind>/<id>.yaml", "kinds: " + ", ".join(KINDS)))
             continue
         if path.suffix != ".yaml":
             problems.append(Problem(rel, 1, "", "a record file must end in .yaml", f"rename it to {path.stem}.yaml"))
@@ -214,8 +232,11 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
     from pybtex.scanner import PybtexSyntaxError
 
     rel = path.relative_to(root).as_posix()
-    text, problems = (read_text(path, rel, MAX_BIB_BYTES, "references.bib may have", "look for a runaway or pasted file")
-                      if path.exists() else (None, [Problem(rel, 1, "", "references.bib is missing")]))
+    text, problems = (
+        read_text(path, rel, MAX_BIB_BYTES, "references.bib may have", "look for a runaway or pasted file")
+        if path.exists()
+        else (None, [Problem(rel, 1, "", "references.bib is missing")])
+    )
     if text is None:
         return Bibliography(rel, {}), problems
     starts: dict[str, int] = {}
@@ -224,8 +245,11 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
             continue
         key, line = m.group(2), text.count("\n", 0, m.start()) + 1
         if key in starts:
-            problems.append(Problem(rel, line, key, f"this key is used twice (first on line {starts[key]})",
-                                    "keep one entry, or give the other a new key"))
+            problems.append(
+                Problem(
+                    rel, line, key, f"this key is used twice (first on line {starts[key]})", "keep one entry, or give the other a new key"
+                )
+            )
         else:
             starts[key] = line
     if problems:
@@ -234,8 +258,11 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
         data = parse_string(text, "bibtex")
     except PybtexSyntaxError as exc:
         line = getattr(exc, "lineno", None) or 1
-        return Bibliography(rel, {}), [Problem(rel, line, "", f"BibTeX syntax error: {exc.args[0] if exc.args else exc}",
-                                               "check braces and the comma after each field")]
+        return Bibliography(rel, {}), [
+            Problem(
+                rel, line, "", f"BibTeX syntax error: {exc.args[0] if exc.args else exc}", "check braces and the comma after each field"
+            )
+        ]
     except Exception as exc:  # pybtex raises several error types; all mean the file cannot be read
         return Bibliography(rel, {}), [Problem(rel, 1, "", f"references.bib cannot be read: {exc}")]
     entries = {}

@@ -1,9 +1,9 @@
 """Derive the handbook model: every cross-reference resolved both ways, evidence summaries,
 and the pages that cite each reference. Render, export and PDF read only this model."""
+
 from __future__ import annotations
 
 import datetime as dt
-
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,8 +204,7 @@ def _title_order(record: Record):
 
 
 def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
-    live = [Record(r.kind, r.path, _as_fields(r.data), r.lines) for r in records
-            if r.data.get("status", "current") != "withdrawn"]
+    live = [Record(r.kind, r.path, _as_fields(r.data), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
     book = Handbook(records=live, bibliography=bibliography)
     book.by_id = {r.id: r for r in live}
     by_kind: dict[str, list[Record]] = defaultdict(list)

@@ -4,6 +4,7 @@ Opened from file://, browsers refuse fetch() and web workers, so the copy is a s
 MkDocs build with Material's offline plugin (search index inlined as a script, `.html`
 URLs) and the iframe-worker shim served from our own assets instead of a CDN.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Route: our Markdown -> pandoc (PyPI wheel pypandoc_binary) -> Typst -> PDF (PyPI
 No system packages. Citations are numbered here, in order of first citation across the whole
 book, so the PDF has one consistent numbering and a reference list with DOI and PubMed links.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -112,8 +113,12 @@ class BookAssembler:
         return "\n\n".join(parts)
 
     def reference_list(self) -> str:
-        lines = ["# References {#references}", "",
-                 "Numbered in order of first citation. DOI and PubMed identifiers link to the source records.", ""]
+        lines = [
+            "# References {#references}",
+            "",
+            "Numbered in order of first citation. DOI and PubMed identifiers link to the source records.",
+            "",
+        ]
         for number, key in enumerate(self.order, start=1):
             entry = self.book.bibliography.entries[key]
             links = []
@@ -144,15 +149,29 @@ def build_pdf(book: Handbook, pages: dict[str, str], docs_dir: Path, output: Pat
         source = Path(tmp) / "handbook.typ"
         try:
             pypandoc.convert_text(
-                markdown, "typst", format="markdown-implicit_figures", outputfile=str(source),
-                extra_args=["--standalone", f"--template={TEMPLATE}", "--columns=200",
-                            "-V", "title=IIM Evidence Handbook",
-                            "-V", "subtitle=An open, living evidence handbook on idiopathic inflammatory myopathies",
-                            "-V", f"version={version}", "-V", f"date={date.isoformat()}", "-V", f"disclaimer={DISCLAIMER}"],
+                markdown,
+                "typst",
+                format="markdown-implicit_figures",
+                outputfile=str(source),
+                extra_args=[
+                    "--standalone",
+                    f"--template={TEMPLATE}",
+                    "--columns=200",
+                    "-V",
+                    "title=IIM Evidence Handbook",
+                    "-V",
+                    "subtitle=An open, living evidence handbook on idiopathic inflammatory myopathies",
+                    "-V",
+                    f"version={version}",
+                    "-V",
+                    f"date={date.isoformat()}",
+                    "-V",
+                    f"disclaimer={DISCLAIMER}",
+                ],
             )
         except (OSError, RuntimeError) as error:
             raise PdfError(f"pandoc could not convert the handbook: {error}") from None
-        stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.timezone.utc)
+        stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
         try:
             typst.compile(str(source), output=str(output), timestamp=int(stamp.timestamp()))
         except Exception as error:  # typst raises its own error type with the failing line

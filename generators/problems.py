@@ -1,4 +1,5 @@
 """Problems found in the contributors' input, reported together and in reading order."""
+
 from __future__ import annotations
 
 import dataclasses

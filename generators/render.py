@@ -3,6 +3,7 @@
 Every value a template prints is escaped for Markdown and HTML unless it was built here as
 Markup (links, citations), so no text in a record can inject markup or scripts.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -34,7 +35,7 @@ def md_escape(value) -> str:
     # Control characters are dropped: Python-Markdown uses \x02 and \x03 as its own placeholders.
     text = " ".join(_CONTROL.sub("", str(value)).split())  # no line breaks: data never creates block structure
     text = _ESCAPE.sub(lambda m: _ENTITIES[m.group(0)], text)
-    return _LEADING_LIST.sub(lambda m: (m.group(1) or "") + f"&#{ord((m.group(2) or m.group(3)))};", text)
+    return _LEADING_LIST.sub(lambda m: (m.group(1) or "") + f"&#{ord(m.group(2) or m.group(3))};", text)
 
 
 def _finalize(value):
@@ -64,8 +65,13 @@ class PageRenderer:
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
         self.env.filters.update(cite=self.cite, label=_label)
-        self.env.globals.update(link=self.link, reference=_reference_links, format_reference=format_reference,
-                                record_actions=self.record_actions, review_interval=REVIEW_INTERVAL_DAYS)
+        self.env.globals.update(
+            link=self.link,
+            reference=_reference_links,
+            format_reference=format_reference,
+            record_actions=self.record_actions,
+            review_interval=REVIEW_INTERVAL_DAYS,
+        )
         self.current = ""
 
     # --- helpers available to templates ----------------------------------------------
@@ -86,8 +92,9 @@ class PageRenderer:
         links = []
         if self.repo_url:
             links.append(f"[Edit this record]({self.repo_url}/{self.edit_uri.strip('/')}/{record.path})")
-            query = urlencode({"template": "incorrect-evidence.yml", "title": f"[Incorrect evidence] {record.data['title']}",
-                               "page": record.path})
+            query = urlencode(
+                {"template": "incorrect-evidence.yml", "title": f"[Incorrect evidence] {record.data['title']}", "page": record.path}
+            )
             links.append(f"[Report a problem]({self.repo_url}/issues/new?{query})")
         links.append(f"Cite this page: [BibTeX]({up}/{record.id}.bib) · [RIS]({up}/{record.id}.ris)")
         if self.book.cited_on_page(record):
@@ -125,8 +132,11 @@ class PageRenderer:
         pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
         pages["maintainers/review.md"] = self.render(
-            "review.md.j2", "maintainers/review.md", stale=self.book.stale(),
-            flagged=sorted((r for r in self.book.records if r.data.get("unverified")), key=lambda r: r.path))
+            "review.md.j2",
+            "maintainers/review.md",
+            stale=self.book.stale(),
+            flagged=sorted((r for r in self.book.records if r.data.get("unverified")), key=lambda r: r.path),
+        )
         pages["references/index.md"] = self.render("references.md.j2", "references/index.md", entries=_sorted_entries(self.book))
         return pages
 

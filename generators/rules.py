@@ -3,14 +3,15 @@
 Every rule takes the whole input (records and bibliography) and yields problems.
 Rules run only on records that passed their schema, so they may trust the shape.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
 from collections import defaultdict
-from functools import lru_cache
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 
 from .load import KINDS, Bibliography, Record
 from .problems import Problem, close_match, field_name
@@ -58,7 +59,8 @@ def today() -> dt.date:
 
 # --- where references and citations live, read from the schemas -------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def link_fields(kind: str) -> tuple[tuple[tuple, str, str], ...]:
     """(path pattern, 'ref' or 'cite', target kind) for every linking field of a kind.
 
@@ -127,12 +129,18 @@ def referenced_ids(record: Record) -> Iterator[tuple[tuple, str, str]]:
 
 # --- the rules --------------------------------------------------------------------------
 
+
 @rule
 def id_matches_file_name(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
     for r in records:
         if r.id != r.file_id:
-            yield Problem(r.path, r.line(("id",)), "id", f'"{r.id}" differs from the file name "{r.file_id}"',
-                          f"rename the file to {r.id}.yaml or set id: {r.file_id}")
+            yield Problem(
+                r.path,
+                r.line(("id",)),
+                "id",
+                f'"{r.id}" differs from the file name "{r.file_id}"',
+                f"rename the file to {r.id}.yaml or set id: {r.file_id}",
+            )
 
 
 @rule
@@ -141,8 +149,13 @@ def ids_are_unique(records: list[Record], bib: Bibliography) -> Iterable[Problem
     for r in records:
         if r.id in seen:
             other = seen[r.id]
-            yield Problem(r.path, r.line(("id",)), "id", f'"{r.id}" is already the id of {other.path}',
-                          "ids are unique across all kinds; choose another")
+            yield Problem(
+                r.path,
+                r.line(("id",)),
+                "id",
+                f'"{r.id}" is already the id of {other.path}',
+                "ids are unique across all kinds; choose another",
+            )
         else:
             seen[r.id] = r
 
@@ -158,8 +171,11 @@ def references_resolve(records: list[Record], bib: Bibliography) -> Iterable[Pro
             pool = every_id if target == "any" else by_kind.get(target, set())
             if value not in pool:
                 what = "record" if target == "any" else f"{target} record"
-                hint = close_match(value, pool) or (f"it is a {next(k for k, ids in by_kind.items() if value in ids)} record"
-                                                    if value in every_id else f"create evidence/{target}/{value}.yaml or fix the id")
+                hint = close_match(value, pool) or (
+                    f"it is a {next(k for k, ids in by_kind.items() if value in ids)} record"
+                    if value in every_id
+                    else f"create evidence/{target}/{value}.yaml or fix the id"
+                )
                 yield Problem(r.path, r.line(path), field_name(path), f'there is no {what} with id "{value}"', hint)
 
 
@@ -170,8 +186,13 @@ def citations_exist(records: list[Record], bib: Bibliography) -> Iterable[Proble
     for r in records:
         for path, key in cited_keys(r):
             if key not in bib.entries:
-                yield Problem(r.path, r.line(path), field_name(path), f'cites "{key}", which is not in references.bib',
-                              close_match(key, bib.entries) or "add the reference to references.bib with its DOI or PMID")
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f'cites "{key}", which is not in references.bib',
+                    close_match(key, bib.entries) or "add the reference to references.bib with its DOI or PMID",
+                )
 
 
 @rule
@@ -179,8 +200,13 @@ def every_reference_is_cited(records: list[Record], bib: Bibliography) -> Iterab
     used = {key for r in records for _, key in cited_keys(r)}
     for key, entry in bib.entries.items():
         if key not in used:
-            yield Problem(bib.path, entry.line, key, "this reference is not cited by any record",
-                          "cite it where it supports a statement, or remove it")
+            yield Problem(
+                bib.path,
+                entry.line,
+                key,
+                "this reference is not cited by any record",
+                "cite it where it supports a statement, or remove it",
+            )
 
 
 def _dates(record: Record) -> Iterator[tuple[tuple, str]]:
@@ -200,16 +226,26 @@ def dates_are_real_and_past(records: list[Record], bib: Bibliography) -> Iterabl
                 yield Problem(r.path, r.line(path), field_name(path), f'"{text}" is not a real calendar date', "write YYYY-MM-DD")
                 continue
             if date > now:
-                yield Problem(r.path, r.line(path), field_name(path), f"{text} is in the future (today is {now.isoformat()})",
-                              "use the date the check was actually done")
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f"{text} is in the future (today is {now.isoformat()})",
+                    "use the date the check was actually done",
+                )
         completion = r.data.get("expected_completion")
         if isinstance(completion, str):
             parts = completion.split("-")
             try:
                 dt.date(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) > 2 else 1)
             except ValueError:
-                yield Problem(r.path, r.line(("expected_completion",)), "expected_completion", f'"{completion}" is not a real date',
-                              "write YYYY-MM or YYYY-MM-DD")
+                yield Problem(
+                    r.path,
+                    r.line(("expected_completion",)),
+                    "expected_completion",
+                    f'"{completion}" is not a real date',
+                    "write YYYY-MM or YYYY-MM-DD",
+                )
 
 
 @rule
@@ -217,8 +253,13 @@ def registry_ids_are_well_formed(records: list[Record], bib: Bibliography) -> It
     for r in records:
         for i, value in enumerate(r.data.get("registry_ids") or []):
             if not any(form.match(str(value)) for form in REGISTRY_ID_FORMS.values()):
-                yield Problem(r.path, r.line(("registry_ids", i)), f"registry_ids[{i}]", f'"{value}" is not a registry id we recognise',
-                              "e.g. NCT01234567 (NCT + 8 digits), ISRCTN12345678, EudraCT 2017-001234-56, UMIN000012345, jRCT2031210001")
+                yield Problem(
+                    r.path,
+                    r.line(("registry_ids", i)),
+                    f"registry_ids[{i}]",
+                    f'"{value}" is not a registry id we recognise',
+                    "e.g. NCT01234567 (NCT + 8 digits), ISRCTN12345678, EudraCT 2017-001234-56, UMIN000012345, jRCT2031210001",
+                )
 
 
 @rule
@@ -227,18 +268,34 @@ def studies_state_their_source(records: list[Record], bib: Bibliography) -> Iter
         if r.kind != "study":
             continue
         if not r.data.get("citations") and not r.data.get("registry_ids"):
-            yield Problem(r.path, r.line(("citations",)), "citations", "a study needs a publication or a registry id",
-                          "add the publication's key, or the registry id if it is not published yet")
+            yield Problem(
+                r.path,
+                r.line(("citations",)),
+                "citations",
+                "a study needs a publication or a registry id",
+                "add the publication's key, or the registry id if it is not published yet",
+            )
         status = r.data.get("status")
         if status in NOT_STARTED | {"terminated", "withdrawn"} and "status_checked" not in r.data:
-            yield Problem(r.path, r.line(("status",)), "status_checked", f"a study with status {status} needs the date its status was checked",
-                          "add status_checked: YYYY-MM-DD")
+            yield Problem(
+                r.path,
+                r.line(("status",)),
+                "status_checked",
+                f"a study with status {status} needs the date its status was checked",
+                "add status_checked: YYYY-MM-DD",
+            )
         if status == "completed" and r.data.get("primary_endpoint_met") != "pending" and not r.data.get("results"):
-            yield Problem(r.path, r.line(("status",)), "results", "a completed study needs its results",
-                          "add results with the figures as reported, or set primary_endpoint_met: pending")
+            yield Problem(
+                r.path,
+                r.line(("status",)),
+                "results",
+                "a completed study needs its results",
+                "add results with the figures as reported, or set primary_endpoint_met: pending",
+            )
         if "primary_endpoint_met" not in r.data and status == "completed":
-            yield Problem(r.path, r.line(("status",)), "primary_endpoint_met", "say whether the primary endpoint was met",
-                          "yes, no, pending or n/a")
+            yield Problem(
+                r.path, r.line(("status",)), "primary_endpoint_met", "say whether the primary endpoint was met", "yes, no, pending or n/a"
+            )
 
 
 @rule
@@ -246,8 +303,13 @@ def therapies_have_evidence_or_say_why(records: list[Record], bib: Bibliography)
     studied = {t for r in records if r.kind == "study" for t in r.data.get("therapies") or []}
     for r in records:
         if r.kind == "therapy" and r.id not in studied and not r.data.get("no_studies_reason"):
-            yield Problem(r.path, r.line(("id",)), "no_studies_reason", "no study record names this therapy",
-                          "add a study record, or say why there is none in no_studies_reason")
+            yield Problem(
+                r.path,
+                r.line(("id",)),
+                "no_studies_reason",
+                "no study record names this therapy",
+                "add a study record, or say why there is none in no_studies_reason",
+            )
 
 
 @rule
@@ -259,9 +321,13 @@ def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) 
         if not doi and not pmid:
             yield Problem(bib.path, e.line, key, "the entry has neither a doi nor a pmid", "add the DOI or PMID shown on the source page")
         if doi and not DOI_FORM.match(doi):
-            yield Problem(bib.path, e.line, key, f'doi "{doi}" is not a bare DOI',
-                          "write it exactly as the source page shows it, as 10.xxxx/..., without https://doi.org/, "
-                          "backslashes or braces")
+            yield Problem(
+                bib.path,
+                e.line,
+                key,
+                f'doi "{doi}" is not a bare DOI',
+                "write it exactly as the source page shows it, as 10.xxxx/..., without https://doi.org/, backslashes or braces",
+            )
         if pmid and not PMID_FORM.match(pmid):
             yield Problem(bib.path, e.line, key, f'pmid "{pmid}" is not a PubMed id', "digits only, e.g. 36198179")
         for name in REQUIRED_BIB_FIELDS.get(e.type, ("title", "year")):
@@ -285,7 +351,9 @@ def doi_and_pmid_are_not_shared(records: list[Record], bib: Bibliography) -> Ite
             if not value:
                 continue
             if value in seen:
-                yield Problem(bib.path, e.line, key, f"{name} {value} is also the {name} of {seen[value]}", "keep one entry and cite its key")
+                yield Problem(
+                    bib.path, e.line, key, f"{name} {value} is also the {name} of {seen[value]}", "keep one entry and cite its key"
+                )
             else:
                 seen[value] = key
 

@@ -1,4 +1,5 @@
 """Write a fully commented record template for a kind, from the kind's JSON Schema."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,9 +29,12 @@ def _yaml_value(value) -> str:
 def template_text(kind: str, record_id: str) -> str:
     schema = schema_for(kind)
     required = set(schema.get("required", []))
-    lines = [f"# yaml-language-server: $schema=../../schemas/{kind}.schema.json",
-             f"# A new {kind} record. Required fields are filled with examples: replace them.",
-             "# Optional fields are commented out: remove the leading '# ' to use one.", ""]
+    lines = [
+        f"# yaml-language-server: $schema=../../schemas/{kind}.schema.json",
+        f"# A new {kind} record. Required fields are filled with examples: replace them.",
+        "# Optional fields are commented out: remove the leading '# ' to use one.",
+        "",
+    ]
     for name, prop in schema["properties"].items():
         prop = _resolve(prop)
         if name == "id":

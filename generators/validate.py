@@ -1,8 +1,9 @@
 """Check each record against the JSON Schema of its kind, in words a contributor understands."""
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -23,7 +24,7 @@ _TYPE_WORDS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry() -> Registry:
     resources = []
     for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
@@ -32,12 +33,12 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for(kind: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator_for(kind: str) -> Draft202012Validator:
     return Draft202012Validator(schema_for(kind), registry=_registry())
 
@@ -88,9 +89,13 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
     if kind == "additionalProperties":
         allowed = set(_resolve(error.schema).get("properties", {}))
         return [
-            Problem(record.path, record.line(path + (unknown,)), field_name(path + (unknown,)),
-                    "this field is not part of the record format",
-                    close_match(unknown, allowed) or "allowed fields: " + ", ".join(sorted(allowed)))
+            Problem(
+                record.path,
+                record.line(path + (unknown,)),
+                field_name(path + (unknown,)),
+                "this field is not part of the record format",
+                close_match(unknown, allowed) or "allowed fields: " + ", ".join(sorted(allowed)),
+            )
             for unknown in sorted(set(value) - allowed)
         ]
     if kind == "type":
@@ -103,8 +108,13 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
         return Problem(record.path, record.line(path), name, f"expected {what}, got {_describe(value)}", hint)
     if kind == "enum":
         options = ", ".join(str(v) for v in error.validator_value)
-        return Problem(record.path, record.line(path), name, f"{_describe(value)} is not one of the allowed values ({options})",
-                       close_match(value, [str(v) for v in error.validator_value]))
+        return Problem(
+            record.path,
+            record.line(path),
+            name,
+            f"{_describe(value)} is not one of the allowed values ({options})",
+            close_match(value, [str(v) for v in error.validator_value]),
+        )
     if kind == "const":
         return Problem(record.path, record.line(path), name, f"expected {error.validator_value}, got {_describe(value)}")
     if kind == "pattern":
@@ -114,17 +124,25 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
         if kind == "minItems":
             return Problem(record.path, record.line(path), name, f"needs at least {error.validator_value} item(s), found {len(value)}")
         if value.strip() and error.validator_value > 1:
-            return Problem(record.path, record.line(path), name,
-                           f"is too short ({len(value)} character(s); at least {error.validator_value} needed)")
+            return Problem(
+                record.path, record.line(path), name, f"is too short ({len(value)} character(s); at least {error.validator_value} needed)"
+            )
         return Problem(record.path, record.line(path), name, "is empty", "write the text, or remove the field if it is optional")
     if kind == "maxLength":
-        return Problem(record.path, record.line(path), name, f"is {len(value)} characters long; at most {error.validator_value} are allowed",
-                       "shorten it or split it into several statements")
+        return Problem(
+            record.path,
+            record.line(path),
+            name,
+            f"is {len(value)} characters long; at most {error.validator_value} are allowed",
+            "shorten it or split it into several statements",
+        )
     if kind == "uniqueItems":
         return Problem(record.path, record.line(path), name, "lists the same item twice", "remove the repeat")
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
-        return Problem(record.path, record.line(path), name, f"{_describe(value)} is out of range: it must be {bound} {error.validator_value}")
+        return Problem(
+            record.path, record.line(path), name, f"{_describe(value)} is out of range: it must be {bound} {error.validator_value}"
+        )
     return Problem(record.path, record.line(path), name, error.message)
 
 

@@ -3,6 +3,7 @@
 Unchanged files keep their modification time, so `mkdocs serve` does not see them as edits
 and never rebuilds in a loop; pages that no longer exist are removed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

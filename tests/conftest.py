@@ -1,4 +1,5 @@
 """Shared helpers: throw-away handbook projects built from fixtures, and built sites."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,9 +7,9 @@ import functools
 import http.server
 import os
 import shutil
-import threading
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,13 @@ def handbook_site(tmp_path_factory) -> Path:
 
 
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
 
 

@@ -1,5 +1,6 @@
 """The malformed-input corpus (tests/corpus/cases.yaml): each case fails the build with a precise
 message at its file and line, a non-zero exit, and no output written."""
+
 from __future__ import annotations
 
 from pathlib import Path

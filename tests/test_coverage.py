@@ -1,20 +1,83 @@
 """The evidence base covers what the two source reviews name (issues 3 and 4)."""
+
 from conftest import ROOT
+
 from generators.model import build_model
 
-SUBTYPES = ["dermatomyositis", "clinically-amyopathic-dermatomyositis", "juvenile-dermatomyositis", "polymyositis",
-            "immune-mediated-necrotising-myopathy", "antisynthetase-syndrome", "overlap-myositis", "inclusion-body-myositis",
-            "cancer-associated-myositis"]
+SUBTYPES = [
+    "dermatomyositis",
+    "clinically-amyopathic-dermatomyositis",
+    "juvenile-dermatomyositis",
+    "polymyositis",
+    "immune-mediated-necrotising-myopathy",
+    "antisynthetase-syndrome",
+    "overlap-myositis",
+    "inclusion-body-myositis",
+    "cancer-associated-myositis",
+]
 CRITERIA = ["bohan-peter-1975", "eular-acr-2017", "enmc-dermatomyositis-2018", "enmc-imnm-2017", "enmc-ibm-2011"]
-ANTIBODIES = ["anti-jo1", "anti-pl7", "anti-pl12", "anti-ej", "anti-oj", "anti-mda5", "anti-tif1-gamma", "anti-nxp2", "anti-mi2",
-              "anti-sae", "anti-hmgcr", "anti-srp", "anti-cn1a", "anti-pm-scl", "anti-ku", "anti-ro52", "anti-u1-rnp"]
-THERAPIES = ["glucocorticoids", "methotrexate", "azathioprine", "mycophenolate", "tacrolimus", "ciclosporin", "cyclophosphamide",
-             "ivig", "subcutaneous-immunoglobulin", "rituximab", "abatacept", "anti-tnf", "tocilizumab", "tofacitinib",
-             "baricitinib", "ruxolitinib", "brepocitinib", "anifrolumab", "dazukibart", "sifalimumab", "efgartigimod",
-             "zilucoplan", "lenabasum", "apremilast", "plasma-exchange", "cd19-car-t", "exercise-rehabilitation",
-             "arimoclomol", "bimagrumab", "sirolimus"]
-TOPICS = ["cancer-screening", "interstitial-lung-disease", "interferon-signature", "anti-mda5-rp-ild", "antisynthetase-ild",
-          "statin-associated-imnm", "juvenile-dm-management", "refractory-dm-skin", "ibm-care"]
+ANTIBODIES = [
+    "anti-jo1",
+    "anti-pl7",
+    "anti-pl12",
+    "anti-ej",
+    "anti-oj",
+    "anti-mda5",
+    "anti-tif1-gamma",
+    "anti-nxp2",
+    "anti-mi2",
+    "anti-sae",
+    "anti-hmgcr",
+    "anti-srp",
+    "anti-cn1a",
+    "anti-pm-scl",
+    "anti-ku",
+    "anti-ro52",
+    "anti-u1-rnp",
+]
+THERAPIES = [
+    "glucocorticoids",
+    "methotrexate",
+    "azathioprine",
+    "mycophenolate",
+    "tacrolimus",
+    "ciclosporin",
+    "cyclophosphamide",
+    "ivig",
+    "subcutaneous-immunoglobulin",
+    "rituximab",
+    "abatacept",
+    "anti-tnf",
+    "tocilizumab",
+    "tofacitinib",
+    "baricitinib",
+    "ruxolitinib",
+    "brepocitinib",
+    "anifrolumab",
+    "dazukibart",
+    "sifalimumab",
+    "efgartigimod",
+    "zilucoplan",
+    "lenabasum",
+    "apremilast",
+    "plasma-exchange",
+    "cd19-car-t",
+    "exercise-rehabilitation",
+    "arimoclomol",
+    "bimagrumab",
+    "sirolimus",
+]
+TOPICS = [
+    "cancer-screening",
+    "interstitial-lung-disease",
+    "interferon-signature",
+    "anti-mda5-rp-ild",
+    "antisynthetase-ild",
+    "statin-associated-imnm",
+    "juvenile-dm-management",
+    "refractory-dm-skin",
+    "ibm-care",
+]
 
 BOOK = build_model(ROOT)
 
@@ -24,8 +87,13 @@ def ids(kind):
 
 
 def test_named_records_exist():
-    for kind, wanted in [("subtype", SUBTYPES), ("criteria", CRITERIA), ("autoantibody", ANTIBODIES),
-                         ("therapy", THERAPIES), ("topic", TOPICS)]:
+    for kind, wanted in [
+        ("subtype", SUBTYPES),
+        ("criteria", CRITERIA),
+        ("autoantibody", ANTIBODIES),
+        ("therapy", THERAPIES),
+        ("topic", TOPICS),
+    ]:
         assert set(wanted) <= ids(kind), (kind, sorted(set(wanted) - ids(kind)))
 
 

@@ -1,4 +1,5 @@
 """The real handbook: valid, complete and built."""
+
 from conftest import ROOT, validate
 
 from generators.model import build_model

@@ -1,5 +1,6 @@
 """Nothing a record contains can become markup: property tests on generated strings, and a
 full build with a script payload in every free-text field, checked in the HTML and in Chromium."""
+
 from __future__ import annotations
 
 import copy
@@ -19,8 +20,10 @@ from generators.render import render_pages
 from generators.validate import check_schema
 
 EXTENSIONS = ["tables", "admonition", "attr_list", "footnotes", "toc"]  # as in mkdocs.yml
-PAYLOAD = ('</title></textarea><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
-           '[x](javascript:window.__pwned=1) **b** {: onclick="window.__pwned=1"}')
+PAYLOAD = (
+    '</title></textarea><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+    '[x](javascript:window.__pwned=1) **b** {: onclick="window.__pwned=1"}'
+)
 FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "style", "svg", "form", "input", "link", "meta", "base"}
 
 
@@ -38,7 +41,7 @@ class TagCollector(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in self._open:
-            del self._open[len(self._open) - 1 - self._open[::-1].index(tag):]
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
 
     def handle_data(self, data):
         (self.script_text if set(self._open) & {"script", "style"} else self.text).append(data)
@@ -113,8 +116,10 @@ def test_generated_text_stays_text(record_id, path, page, value):
 
 # --- a payload in every free-text field, through the real build ------------------------
 
+
 def free_text_paths(record: Record):
     """Every string field the schema accepts arbitrary text in (ids, enums, dates and keys refuse it)."""
+
     def walk(value, at):
         if isinstance(value, dict):
             for k, v in value.items():
@@ -174,12 +179,18 @@ def test_payload_in_every_free_text_field_is_inert_in_the_html(poisoned_site):
 
 
 def test_payload_runs_no_script_in_chromium(poisoned_site, chromium):
-    for rel in ["therapies/ivig/index.html", "studies/fixture-trial/index.html", "criteria/fixture-criteria/index.html",
-                "guidelines/fixture-guideline/index.html", "autoantibodies/anti-mda5/index.html", "index.html"]:
+    for rel in [
+        "therapies/ivig/index.html",
+        "studies/fixture-trial/index.html",
+        "criteria/fixture-criteria/index.html",
+        "guidelines/fixture-guideline/index.html",
+        "autoantibodies/anti-mda5/index.html",
+        "index.html",
+    ]:
         visit = Visit(chromium, (poisoned_site / rel).as_uri())
         try:
             dialogs = []
-            visit.page.on("dialog", lambda d: dialogs.append(d.message))
+            visit.page.on("dialog", lambda d, seen=dialogs: seen.append(d.message))
             visit.page.wait_for_load_state("load")
             assert visit.page.evaluate("window.__pwned === undefined"), f"a script ran on {rel}"
             assert dialogs == []

@@ -1,4 +1,5 @@
 """Reading records: every unreadable file is named with its line and a fix."""
+
 from conftest import validate
 
 

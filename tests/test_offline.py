@@ -1,4 +1,5 @@
 """The offline copy: site/handbook-offline.zip opened from file:// with working search."""
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,7 @@ def test_offline_copy_holds_every_page_and_the_pdf(handbook_site, tmp_path):
 def test_offline_copy_loads_nothing_from_other_hosts(handbook_site, tmp_path):
     root = unpack(handbook_site, tmp_path)
     # <a href> and <link rel="canonical"> are links a reader may follow, not loads
-    external = re.compile(
-        r'<(?:script|img|iframe|link(?![^>]*rel="canonical"))\b[^>]*(?:src|href)="(?:https?:)?//', re.I
-    )
+    external = re.compile(r'<(?:script|img|iframe|link(?![^>]*rel="canonical"))\b[^>]*(?:src|href)="(?:https?:)?//', re.I)
     for page in root.rglob("*.html"):
         match = external.search(page.read_text(encoding="utf-8"))
         assert match is None, f"{page.relative_to(root)} loads {match.group(0)}"

@@ -1,11 +1,11 @@
 """The offline PDF, read back as text."""
+
 import re
 
 import pytest
+from conftest import ROOT, TODAY
 from pypdf import PdfReader
 
-from conftest import ROOT, TODAY
-from generators.bibliography import format_reference
 from generators.model import KIND_ORDER, SECTION, build_model
 
 

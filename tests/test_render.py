@@ -1,4 +1,5 @@
 """Text from records is inert: it can neither inject HTML nor Markdown nor citations."""
+
 from generators.render import md_escape
 
 ATTACKS = [

@@ -1,30 +1,51 @@
 """One broken fixture per rule of meaning; each names the file and line."""
-import pytest
 
+import pytest
 from conftest import edit, validate
 
 CASES = {
     "id differs from file name": (
-        "evidence/therapy/ivig.yaml", "id: ivig", "id: ivig-therapy",
-        'evidence/therapy/ivig.yaml:2: id: "ivig-therapy" differs from the file name "ivig"'),
+        "evidence/therapy/ivig.yaml",
+        "id: ivig",
+        "id: ivig-therapy",
+        'evidence/therapy/ivig.yaml:2: id: "ivig-therapy" differs from the file name "ivig"',
+    ),
     "unknown cross-reference": (
-        "evidence/study/fixture-trial.yaml", "therapies: [ivig]", "therapies: [ivigg]",
-        'evidence/study/fixture-trial.yaml:20: therapies[0]: there is no therapy record with id "ivigg" (did you mean ivig?)'),
+        "evidence/study/fixture-trial.yaml",
+        "therapies: [ivig]",
+        "therapies: [ivigg]",
+        'evidence/study/fixture-trial.yaml:20: therapies[0]: there is no therapy record with id "ivigg" (did you mean ivig?)',
+    ),
     "unknown citation key": (
-        "evidence/subtype/dermatomyositis.yaml", "    cite: [fixture2020]", "    cite: [fixture2021]",
-        'evidence/subtype/dermatomyositis.yaml:10: defining_features[0].cite[0]: cites "fixture2021", which is not in references.bib (did you mean fixture2020?)'),
+        "evidence/subtype/dermatomyositis.yaml",
+        "    cite: [fixture2020]",
+        "    cite: [fixture2021]",
+        'evidence/subtype/dermatomyositis.yaml:10: defining_features[0].cite[0]: cites "fixture2021", which is not in references.bib (did you mean fixture2020?)',
+    ),
     "date in the future": (
-        "evidence/therapy/ivig.yaml", "last_reviewed: 2026-01-15", "last_reviewed: 2027-01-15",
-        "evidence/therapy/ivig.yaml:7: last_reviewed: 2027-01-15 is in the future (today is 2026-11-21)"),
+        "evidence/therapy/ivig.yaml",
+        "last_reviewed: 2026-01-15",
+        "last_reviewed: 2027-01-15",
+        "evidence/therapy/ivig.yaml:7: last_reviewed: 2027-01-15 is in the future (today is 2026-11-21)",
+    ),
     "impossible date": (
-        "evidence/therapy/ivig.yaml", "last_reviewed: 2026-01-15", "last_reviewed: 2026-02-30",
-        'evidence/therapy/ivig.yaml:7: last_reviewed: "2026-02-30" is not a real calendar date'),
+        "evidence/therapy/ivig.yaml",
+        "last_reviewed: 2026-01-15",
+        "last_reviewed: 2026-02-30",
+        'evidence/therapy/ivig.yaml:7: last_reviewed: "2026-02-30" is not a real calendar date',
+    ),
     "malformed registry id": (
-        "evidence/study/fixture-trial.yaml", "NCT01234567", "NCT1234567",
-        'evidence/study/fixture-trial.yaml:10: registry_ids[0]: "NCT1234567" is not a registry id we recognise'),
+        "evidence/study/fixture-trial.yaml",
+        "NCT01234567",
+        "NCT1234567",
+        'evidence/study/fixture-trial.yaml:10: registry_ids[0]: "NCT1234567" is not a registry id we recognise',
+    ),
     "unfinished study": (
-        "evidence/study/fixture-trial.yaml", "status: completed", "status: recruiting",
-        "evidence/study/fixture-trial.yaml:11: status_checked: a study with status recruiting needs the date its status was checked"),
+        "evidence/study/fixture-trial.yaml",
+        "status: completed",
+        "status: recruiting",
+        "evidence/study/fixture-trial.yaml:11: status_checked: a study with status recruiting needs the date its status was checked",
+    ),
 }
 
 
@@ -38,19 +59,25 @@ def test_rule(project, case):
 
 
 def test_duplicate_ids_across_kinds(project):
-    (project / "evidence/topic/ivig.yaml").write_text((project / "evidence/topic/fixture-topic.yaml").read_text().replace("id: fixture-topic", "id: ivig"))
+    (project / "evidence/topic/ivig.yaml").write_text(
+        (project / "evidence/topic/fixture-topic.yaml").read_text().replace("id: fixture-topic", "id: ivig")
+    )
     out = validate(project).stderr
     assert 'id: "ivig" is already the id of evidence/therapy/ivig.yaml' in out
 
 
 def test_therapy_without_studies_must_say_why(project):
-    (project / "evidence/therapy/rituximab.yaml").write_text((project / "evidence/therapy/ivig.yaml").read_text().replace("id: ivig", "id: rituximab"))
+    (project / "evidence/therapy/rituximab.yaml").write_text(
+        (project / "evidence/therapy/ivig.yaml").read_text().replace("id: ivig", "id: rituximab")
+    )
     assert "evidence/therapy/rituximab.yaml:2: no_studies_reason: no study record names this therapy" in validate(project).stderr
 
 
 def test_bibliography_rules(project):
     bib = (project / "references.bib").read_text()
-    bib = bib.replace("doi = {10.0000/fixture.2020}", "doi = {https://doi.org/10.0000/fixture.2020}").replace("pmid = {10000002}", "pmid = {PMID10000002}")
+    bib = bib.replace("doi = {10.0000/fixture.2020}", "doi = {https://doi.org/10.0000/fixture.2020}").replace(
+        "pmid = {10000002}", "pmid = {PMID10000002}"
+    )
     bib += "\n@article{orphan2019,\n  author = {Orphan, Olga},\n  title = {Nobody cites me},\n  journal = {J},\n  year = {2019},\n  pmid = {10000003}\n}\n"
     (project / "references.bib").write_text(bib)
     out = validate(project).stderr

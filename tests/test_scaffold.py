@@ -1,7 +1,8 @@
 """`python -m generators new` writes a commented, schema-valid template."""
-import pytest
 
+import pytest
 from conftest import ROOT, run
+
 from generators.load import KINDS, parse_yaml
 from generators.scaffold import ScaffoldError, template_text, write_template
 from generators.validate import validator_for

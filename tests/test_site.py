@@ -1,4 +1,5 @@
 """The built site, as a reader sees it."""
+
 import hashlib
 import re
 
@@ -11,7 +12,7 @@ def page(site, rel):
 
 def test_therapy_page_shows_its_study_table_with_numbers_and_linked_citations(fixture_site):
     html = page(fixture_site, "therapies/ivig")
-    table = html[html.index("<h2 id=\"studies\""):]
+    table = html[html.index('<h2 id="studies"') :]
     assert "FIXTRIAL" in table and "79% vs 44% responded (P&lt;0.001)." in table or "79% vs 44% responded (P&#60;0.001)." in table
     assert ">95 randomised<" in table or "95 randomised" in table
     # numbered citation linked to the reference at the foot of the page
@@ -23,9 +24,19 @@ def test_therapy_page_shows_its_study_table_with_numbers_and_linked_citations(fi
 
 
 def test_every_record_has_a_page_and_every_page_the_disclaimer(fixture_site):
-    for rel in ["subtypes/dermatomyositis", "autoantibodies/anti-mda5", "therapies/ivig", "studies/fixture-trial",
-                "guidelines/fixture-guideline", "outcome-measures/total-improvement-score", "topics/fixture-topic",
-                "criteria/fixture-criteria", "source-reviews/fixture-review", "references", "views/evidence-map"]:
+    for rel in [
+        "subtypes/dermatomyositis",
+        "autoantibodies/anti-mda5",
+        "therapies/ivig",
+        "studies/fixture-trial",
+        "guidelines/fixture-guideline",
+        "outcome-measures/total-improvement-score",
+        "topics/fixture-topic",
+        "criteria/fixture-criteria",
+        "source-reviews/fixture-review",
+        "references",
+        "views/evidence-map",
+    ]:
         html = page(fixture_site, rel)
         assert "Not medical advice" in html, rel
 
@@ -52,8 +63,12 @@ def test_search_index_holds_records_and_aliases(fixture_site):
 
 def test_script_in_a_record_is_inert_in_the_html(tmp_path):
     project = make_project(tmp_path / "p")
-    edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.",
-         "summary: '<script>alert(\"x\")</script> [evil](javascript:alert(1)) **loud**'")
+    edit(
+        project,
+        "evidence/therapy/ivig.yaml",
+        "summary: A fixture therapy.",
+        "summary: '<script>alert(\"x\")</script> [evil](javascript:alert(1)) **loud**'",
+    )
     result = build(project)
     assert result.returncode == 0, result.stderr
     html = page(project / "site", "therapies/ivig")

@@ -1,4 +1,5 @@
 """Schema problems are explained in plain words at their line, all in one run."""
+
 from conftest import edit, validate
 
 
@@ -18,7 +19,7 @@ def test_missing_required_field_and_unknown_field_with_hint(project):
 def test_enum_value_suggests_the_close_one(project):
     edit(project, "evidence/study/fixture-trial.yaml", "design: randomised-controlled", "design: randomized-controlled")
     out = validate(project).stderr
-    assert "design: \"randomized-controlled\" is not one of the allowed values" in out
+    assert 'design: "randomized-controlled" is not one of the allowed values' in out
     assert "did you mean randomised-controlled?" in out
 
 

@@ -1,4 +1,5 @@
 """Generated pages are rewritten only when their content changes (no serve loops)."""
+
 import os
 
 from generators.write import write_pages
