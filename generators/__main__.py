@@ -69,12 +69,13 @@ def cmd_pages(args) -> int:
 
 
 def cmd_pdf(args) -> int:
+    from .figures import figure_files
     from .pdf import PdfError, build_pdf, git_version
     from .rules import today
 
     try:
         book, pages = _model_and_pages(args.root)
-        build_pdf(book, pages, args.root / "docs", args.out, git_version(args.root), today())
+        build_pdf(book, pages, args.root / "docs", args.out, git_version(args.root), today(), assets=figure_files(book))
     except InputError as error:
         print(error.report(), file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from mkdocs.structure.files import File, InclusionLevel
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.export import cite_files  # noqa: E402
+from generators.figures import figure_files  # noqa: E402
 from generators.model import KIND_ORDER, SECTION, Handbook, build_model  # noqa: E402
 from generators.offline import OfflineError, build_offline_zip, offline_mode  # noqa: E402
 from generators.offline import configure as configure_offline
@@ -61,7 +62,15 @@ def navigation(book: Handbook) -> list:
             # MkDocs' templates print nav titles without escaping them
             entries += [{html.escape(r.data["title"]): book.page(r)} for r in records]
         nav.append({heading: entries})
-    nav.append({"Views": [{"Evidence map": "views/evidence-map.md"}, {"Trial pipeline": "views/pipeline.md"}]})
+    nav.append(
+        {
+            "Views": [
+                {"Evidence map": "views/evidence-map.md"},
+                {"Autoantibody explorer": "views/antibodies.md"},
+                {"Trial pipeline": "views/pipeline.md"},
+            ]
+        }
+    )
     nav.append({"References": "references/index.md"})
     nav.append(
         {"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"}, {"Review report": "maintainers/review.md"}]}
@@ -82,7 +91,7 @@ def on_config(config):
         book=book,
         pages=pages,
         report=write_pages(pages, generated_dir(config)),
-        exports=cite_files(book, git_version(root), config.site_url or "", today()),
+        exports={**cite_files(book, git_version(root), config.site_url or "", today()), **figure_files(book)},
     )
     config.nav = navigation(book)
     if offline_mode():
@@ -145,7 +154,9 @@ def on_post_build(config):
     site = Path(config.site_dir)
     pdf = site / "handbook.pdf"
     try:
-        build_pdf(_state["book"], _state["pages"], Path(config.docs_dir), pdf, git_version(root), today())
+        build_pdf(
+            _state["book"], _state["pages"], Path(config.docs_dir), pdf, git_version(root), today(), assets=figure_files(_state["book"])
+        )
         build_offline_zip(Path(config.config_file_path), site, bool(config.strict), extra_files=[pdf])
     except PdfError as error:
         raise Abort(f"The PDF was not built: {error}") from None

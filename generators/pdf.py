@@ -27,6 +27,7 @@ DISCLAIMER = (
 
 _CITATION = re.compile(r"\[(@[\w-]+(?:;\s*@[\w-]+)*)\]")
 _LINK = re.compile(r"\]\(([^)\s]+?\.md)(#[\w-]+)?\)")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)")
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
 _ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*\n?)+)', re.MULTILINE)
 
@@ -50,10 +51,11 @@ def _plain_admonitions(text: str) -> str:
 class BookAssembler:
     """Turns site pages into one Markdown document with in-document links and citations."""
 
-    def __init__(self, book: Handbook, pages: dict[str, str], docs_dir: Path):
+    def __init__(self, book: Handbook, pages: dict[str, str], docs_dir: Path, assets: set[str] = frozenset()):
         self.book = book
         self.pages = pages
         self.docs_dir = docs_dir
+        self.assets = assets  # figures written beside the Typst source, under their site paths
         self.order: list[str] = []  # cited keys, first citation first
         self.included: set[str] = set()
 
@@ -78,9 +80,15 @@ class BookAssembler:
             return f"](#{m.group(2)[1:]})"
         if target == "references/index.md":
             return "](#references)"
+        if target in self.assets:
+            return f"]({target})"
         if target not in self.included:
             return f"]({m.group(1)})"  # not part of the PDF: leave the text, the link will be inert
         return f"](#{anchor_for(target)})"
+
+    def _image(self, page: str, m) -> str:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m.group(2)))
+        return f"![{m.group(1)}]({target})" if target in self.assets else m.group(1)
 
     def _prepare(self, page: str, demote: int) -> str:
         text = _plain_admonitions(self._page_text(page))
@@ -92,6 +100,7 @@ class BookAssembler:
                 break
         text = "\n".join(lines)
         text = re.sub(r"\{ #([\w-]+) \}", r"{#\1}", text)
+        text = _IMAGE.sub(lambda m: self._image(page, m), text)
         text = _LINK.sub(lambda m: self._link(page, m), text)
         return _CITATION.sub(self._cite, text)
 
@@ -102,7 +111,7 @@ class BookAssembler:
             folder, _ = SECTION[kind]
             plan.append((f"{folder}/index.md", 0))
             plan += [(self.book.page(r), 1) for r in self.book.kind(kind)]
-        plan += [("views/evidence-map.md", 0), ("views/pipeline.md", 0), ("contributing.md", 0)]
+        plan += [("views/evidence-map.md", 0), ("views/antibodies.md", 0), ("views/pipeline.md", 0), ("contributing.md", 0)]
         return plan
 
     def markdown(self) -> str:
@@ -138,14 +147,20 @@ def git_version(root: Path) -> str:
     return out.stdout.strip() or "unversioned"
 
 
-def build_pdf(book: Handbook, pages: dict[str, str], docs_dir: Path, output: Path, version: str, date: dt.date) -> Path:
+def build_pdf(
+    book: Handbook, pages: dict[str, str], docs_dir: Path, output: Path, version: str, date: dt.date, assets: dict[str, str] | None = None
+) -> Path:
     try:
         import pypandoc
         import typst
     except ImportError as error:  # a clear message, never an empty PDF
         raise PdfError(f"the PDF needs the packages pypandoc_binary and typst ({error}); run make site to install them") from None
-    markdown = BookAssembler(book, pages, docs_dir).markdown()
+    assets = assets or {}
+    markdown = BookAssembler(book, pages, docs_dir, set(assets)).markdown()
     with tempfile.TemporaryDirectory() as tmp:
+        for rel, content in assets.items():
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / rel).write_text(content, encoding="utf-8")
         source = Path(tmp) / "handbook.typ"
         try:
             pypandoc.convert_text(

@@ -130,6 +130,7 @@ class PageRenderer:
             for record in records:
                 pages[self.book.page(record)] = self.record_page(record)
         pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
+        pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
         pages["maintainers/review.md"] = self.render(
             "review.md.j2",
