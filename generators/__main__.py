@@ -50,7 +50,10 @@ def _model_and_pages(root: Path):
     book = build_model(root)
     config = (root / "mkdocs.yml").read_text(encoding="utf-8")
     repo = re.search(r"(?m)^repo_url:\s*(\S+)", config)
-    return book, render_pages(book, repo_url=repo.group(1) if repo else "", edit_uri="blob/main")
+    from .history import record_changes
+
+    changes = record_changes(book, root)
+    return book, render_pages(book, repo_url=repo.group(1) if repo else "", edit_uri="blob/main", changes=changes)
 
 
 def cmd_pages(args) -> int:

@@ -21,9 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.export import cite_files  # noqa: E402
 from generators.figures import figure_files  # noqa: E402
+from generators.history import atom_feed, record_changes  # noqa: E402
 from generators.model import KIND_ORDER, SECTION, Handbook, build_model  # noqa: E402
 from generators.offline import OfflineError, build_offline_zip, offline_mode  # noqa: E402
 from generators.offline import configure as configure_offline
+from generators.opendata import data_files  # noqa: E402
 from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
 from generators.problems import InputError  # noqa: E402
 from generators.render import render_pages  # noqa: E402
@@ -71,9 +73,17 @@ def navigation(book: Handbook) -> list:
             ]
         }
     )
+    nav.append({"What's new": "whats-new.md"})
     nav.append({"References": "references/index.md"})
     nav.append(
-        {"About": [{"About this handbook": "about.md"}, {"Contributing": "contributing.md"}, {"Review report": "maintainers/review.md"}]}
+        {
+            "About": [
+                {"About this handbook": "about.md"},
+                {"Open data": "data.md"},
+                {"Contributing": "contributing.md"},
+                {"Review report": "maintainers/review.md"},
+            ]
+        }
     )
     return nav
 
@@ -86,12 +96,19 @@ def on_config(config):
     except InputError as error:
         raise Abort(error.report()) from None
     repo = config.repo_url or ""
-    pages = render_pages(book, repo_url=repo, edit_uri="blob/main")
+    changes = record_changes(book, root)
+    pages = render_pages(book, repo_url=repo, edit_uri="blob/main", changes=changes)
+    version = git_version(root)
     _state.update(
         book=book,
         pages=pages,
         report=write_pages(pages, generated_dir(config)),
-        exports={**cite_files(book, git_version(root), config.site_url or "", today()), **figure_files(book)},
+        exports={
+            **cite_files(book, version, config.site_url or "", today()),
+            **figure_files(book),
+            **data_files(book, version, today(), config.site_url or "", root),
+            "feed.xml": atom_feed(changes, config.site_url or "https://example.invalid/", version),
+        },
     )
     config.nav = navigation(book)
     if offline_mode():

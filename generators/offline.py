@@ -32,6 +32,7 @@ def offline_mode() -> bool:
 def configure(config) -> None:
     """In the offline build, load the bundled shim so Material's plugin adds no CDN script."""
     config.extra["polyfills"] = [SHIM]
+    config.extra["offline_copy"] = True
 
 
 def build_offline_zip(config_file: Path, site_dir: Path, strict: bool, extra_files: list[Path]) -> Path:

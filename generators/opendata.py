@@ -167,7 +167,13 @@ def csl_name(person) -> dict:
     return name
 
 
-CSL_TYPE = {"article": "article-journal", "book": "book", "inbook": "chapter", "incollection": "chapter", "inproceedings": "paper-conference"}
+CSL_TYPE = {
+    "article": "article-journal",
+    "book": "book",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+}
 
 
 def csl_item(entry: BibEntry) -> dict:

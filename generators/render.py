@@ -18,6 +18,7 @@ from .bibliography import doi_url, format_reference, pmid_url, sort_key
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+SEARCH_BOOST = {"subtype": 4, "autoantibody": 4, "criteria": 2}
 
 # Characters that start Markdown or HTML constructs, written as character references so
 # they display as themselves. `@` and `\` are included because mkdocs-bibtex rewrites
@@ -50,8 +51,9 @@ def _finalize(value):
 class PageRenderer:
     """Renders every page of the handbook from the model."""
 
-    def __init__(self, book: Handbook, site_url: str = "", repo_url: str = "", edit_uri: str = ""):
+    def __init__(self, book: Handbook, site_url: str = "", repo_url: str = "", edit_uri: str = "", changes=None):
         self.book = book
+        self.changes = changes  # generators.history.record_changes(), for the "What's new" page
         self.repo_url = repo_url.rstrip("/")
         self.edit_uri = edit_uri
         self.env = Environment(
@@ -118,7 +120,11 @@ class PageRenderer:
     def record_page(self, record) -> str:
         path = self.book.page(record)
         edit = f"{self.repo_url}/{self.edit_uri.strip('/')}/{record.path}" if self.repo_url else ""
-        return self.render(f"{record.kind}.md.j2", path, record=record, r=record.data, edit_url=edit)
+        page = self.render(f"{record.kind}.md.j2", path, record=record, r=record.data, edit_url=edit)
+        boost = SEARCH_BOOST.get(record.kind)
+        # Abbreviations (IMNM, MDA5) mostly name a disease or an antibody, yet trial and therapy pages
+        # repeat them more often: rank the record the abbreviation belongs to first.
+        return f"---\nsearch:\n  boost: {boost}\n---\n\n{page}" if boost else page
 
     def pages(self) -> dict[str, str]:
         """Every generated page: path below the generated docs folder -> Markdown."""
@@ -132,6 +138,8 @@ class PageRenderer:
         pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
         pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
+        if self.changes is not None:
+            pages["whats-new.md"] = self.render("whats-new.md.j2", "whats-new.md", changes=self.changes, feed="feed.xml")
         pages["maintainers/review.md"] = self.render(
             "review.md.j2",
             "maintainers/review.md",
