@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .load import Bibliography, Record, load
 from .problems import InputError
-from .rules import check_rules, cited_keys, referenced_ids, today
-from .validate import check_records
+from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids, today
+from .validate import check_records, schema_valid_part
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
     "subtype": ("subtypes", "Subtypes"),
@@ -233,8 +233,15 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
     # Rules trust the schema, so a record that failed it takes part only as its id (so that
     # links to it do not raise a second, misleading problem); problems inside it are its own.
     bad_files = {p.path for p in problems}
-    stand_ins = [r if r.path not in bad_files else Record(r.kind, r.path, {"id": r.file_id}) for r in records]
-    problems += [p for p in check_rules(stand_ins, bibliography, complete=not bad_files) if p.path not in bad_files]
+    if not bad_files:
+        problems += check_rules(records, bibliography)
+    else:
+        # The rules still read what is valid in a broken record (its citations, its links), so all
+        # problems come in one run; a rule that cannot cope with a partial record sees only its id.
+        partial = [r if r.path not in bad_files else schema_valid_part(r) for r in records]
+        id_only = [r if r.path not in bad_files else Record(r.kind, r.path, {"id": r.file_id}) for r in records]
+        problems += check_rules_tolerant(partial, id_only, bibliography)
+    problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.field, p.message))
     if problems:
         raise InputError(problems)
     return records, bibliography

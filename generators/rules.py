@@ -367,8 +367,21 @@ def check_rules(records: list[Record], bib: Bibliography, complete: bool = True)
     return problems
 
 
+def check_rules_tolerant(partial: list[Record], id_only: list[Record], bib: Bibliography) -> list[Problem]:
+    """Rules over records some of which failed their schema (see model.check)."""
+    problems: list[Problem] = []
+    for check in RULES:
+        if check in NEEDS_ALL_RECORDS:
+            continue
+        try:
+            problems += list(check(partial, bib))
+        except (KeyError, TypeError, AttributeError, ValueError):
+            problems += list(check(id_only, bib))
+    return problems
+
+
 # A record that failed its schema may still cite a reference or name a therapy.
 NEEDS_ALL_RECORDS = (every_reference_is_cited, therapies_have_evidence_or_say_why)
 
 
-__all__ = ["RULES", "check_rules", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]
+__all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

@@ -165,6 +165,33 @@ def check_schema(record: Record) -> list[Problem]:
     return problems
 
 
+def schema_valid_part(record: Record) -> Record:
+    """The record without the values its schema rejects, so the rules can still check the rest
+    (a contributor sees a bad citation key in the same run as a mistyped number)."""
+    import copy
+
+    data = copy.deepcopy(record.data)
+    paths = sorted(
+        {tuple(leaf.absolute_path) for error in validator_for(record.kind).iter_errors(record.data) for leaf in _leaf_errors(error)},
+        key=len,
+        reverse=True,
+    )
+    for path in paths:
+        if not path:
+            continue
+        parent = data
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
+                parent[path[-1]] = None
+        except (KeyError, IndexError, TypeError):
+            continue
+    return Record(record.kind, record.path, data if isinstance(data, dict) else {"id": record.file_id}, record.lines)
+
+
 def check_records(records: list[Record]) -> list[Problem]:
     problems: list[Problem] = []
     for record in records:

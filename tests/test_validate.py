@@ -39,3 +39,19 @@ def test_valid_fixture_passes(project):
     result = validate(project)
     assert result.returncode == 0, result.stderr
     assert "All records are valid" in result.stdout
+
+
+def test_a_record_with_a_type_error_still_gets_its_citations_and_links_checked(project):
+    """The contributor's three typical mistakes come back in one run, sorted by line."""
+    edit(project, "evidence/study/fixture-trial.yaml", "n: 95", "n: ninety-five")
+    edit(project, "evidence/study/fixture-trial.yaml", "citations: [trialist2021]", "citations: [trialist2012]")
+    edit(project, "evidence/study/fixture-trial.yaml", "therapies: [ivig]", "therapies: [ivg]")
+    result = validate(project)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("evidence/")]
+    assert lines == [
+        'evidence/study/fixture-trial.yaml:6: citations[0]: cites "trialist2012", which is not in references.bib '
+        "(did you mean trialist2021?)",
+        'evidence/study/fixture-trial.yaml:13: n: expected a whole number (participants), got "ninety-five"',
+        'evidence/study/fixture-trial.yaml:20: therapies[0]: there is no therapy record with id "ivg" (did you mean ivig?)',
+    ]
