@@ -29,6 +29,8 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import make_set  # noqa: E402
 
+from generators.scaffold import copy_project  # noqa: E402
+
 PY = sys.executable
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-11-21"))
 STEPS = ["validate", "pages", "mkdocs build", "pdf", "offline copy", "whole build"]
@@ -51,17 +53,6 @@ def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"benchmark step failed: {' '.join(command)}\n{err[-3000:]}")
     return {"seconds": round(wall, 3), "peak_mb": round(peak / 2**20, 1), "stdout": out}
-
-
-def copy_project(source: Path, target: Path) -> Path:
-    """A throw-away copy of a project (records and bibliography copied, code linked)."""
-    target.mkdir(parents=True)
-    shutil.copytree(source / "evidence", target / "evidence")
-    shutil.copy(source / "references.bib", target / "references.bib")
-    for shared in ("generators", "schemas", "docs", "overrides"):
-        (target / shared).symlink_to(ROOT / shared)
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    return target
 
 
 def touch_one_record(project: Path) -> str:
@@ -279,13 +270,13 @@ def main(argv=None) -> int:
             shutil.rmtree(project)
         if not args.no_real:
             print("benchmark: the real handbook", flush=True)
-            project = copy_project(ROOT, Path(tmp) / "real")
+            project = copy_project(ROOT, Path(tmp) / "real", ROOT)
             count = sum(1 for _ in (project / "evidence").rglob("*.yaml"))
             real = run_set(project, count)
             real["name"] = "real handbook"
             result["rows"].append(real)
             print("benchmark: mkdocs serve, one record saved", flush=True)
-            result["serve"] = serve_latency(copy_project(ROOT, Path(tmp) / "serve"))
+            result["serve"] = serve_latency(copy_project(ROOT, Path(tmp) / "serve", ROOT))
     result["targets"] = targets(result["rows"], real)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

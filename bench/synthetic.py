@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from generators.load import load  # noqa: E402
 from generators.model import check  # noqa: E402
 from generators.problems import InputError  # noqa: E402
+from generators.scaffold import link_project_code  # noqa: E402
 
 # Dropped first when trimming: records that other records seldom point at.
 TRIM_ORDER = [
@@ -151,9 +152,7 @@ def make_set(size: int, target: Path, source: Path = ROOT) -> Path:
         )
     bib = [copier.bib_entry(key, n) for n, key in enumerate(sorted(used_keys), start=1)]
     (target / "references.bib").write_text("\n\n".join(bib) + "\n", encoding="utf-8")
-    for shared in ("generators", "schemas", "docs", "overrides"):
-        (target / shared).symlink_to(ROOT / shared)
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    link_project_code(target, ROOT)
     return target
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -64,3 +65,22 @@ def write_template(root: Path, kind: str, record_id: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(template_text(kind, record_id), encoding="utf-8")
     return path
+
+
+SHARED = ("generators", "schemas", "docs", "overrides")
+
+
+def link_project_code(target: Path, code_root: Path) -> None:
+    """Give a folder of records this checkout's code, schemas, pages and site configuration."""
+    for shared in SHARED:
+        (target / shared).symlink_to(code_root / shared)
+    shutil.copy(code_root / "mkdocs.yml", target / "mkdocs.yml")
+
+
+def copy_project(source: Path, target: Path, code_root: Path) -> Path:
+    """A throw-away project (for tests and the benchmark): records and bibliography copied, code linked."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "evidence", target / "evidence")
+    shutil.copy(source / "references.bib", target / "references.bib")
+    link_project_code(target, code_root)
+    return target

@@ -20,15 +20,12 @@ TODAY = "2026-11-21"
 
 sys.path.insert(0, str(ROOT))
 
+from generators.scaffold import copy_project  # noqa: E402
+
 
 def make_project(where: Path, source: Path = FIXTURE) -> Path:
     """A project folder with fixture records and the real generators, schemas and theme."""
-    shutil.copytree(source / "evidence", where / "evidence")
-    shutil.copy(source / "references.bib", where / "references.bib")
-    for shared in ("generators", "schemas", "docs", "overrides"):
-        (where / shared).symlink_to(ROOT / shared)
-    shutil.copy(ROOT / "mkdocs.yml", where / "mkdocs.yml")
-    return where
+    return copy_project(source, where, ROOT)
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
