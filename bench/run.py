@@ -38,18 +38,22 @@ STEPS = ["validate", "pages", "mkdocs build", "pdf", "offline copy", "whole buil
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
     """Run a command; return wall seconds and peak resident memory (MB) of its process tree."""
-    start = time.perf_counter()
-    process = psutil.Popen(command, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    out, err = process.communicate()
-    wall = time.perf_counter() - start
+    # Output goes to temporary files, not pipes: a pipe nobody reads fills up and stalls the step.
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        start = time.perf_counter()
+        process = psutil.Popen(command, cwd=cwd, env=env or ENV, stdout=out_file, stderr=err_file, text=True)
+        peak = 0
+        while process.poll() is None:
+            try:
+                tree = [process, *process.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if process.returncode != 0:
         raise SystemExit(f"benchmark step failed: {' '.join(command)}\n{err[-3000:]}")
     return {"seconds": round(wall, 3), "peak_mb": round(peak / 2**20, 1), "stdout": out}
