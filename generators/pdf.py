@@ -114,12 +114,16 @@ class BookAssembler:
         plan += [("views/evidence-map.md", 0), ("views/antibodies.md", 0), ("views/pipeline.md", 0), ("contributing.md", 0)]
         return plan
 
-    def markdown(self) -> str:
+    def parts(self) -> list[str]:
+        """The book as Markdown, one part per page, the reference list last."""
         plan = self.plan()
         self.included = {page for page, _ in plan} | {"references/index.md"}
         parts = [self._prepare(page, demote) for page, demote in plan]
         parts.append(self.reference_list())
-        return "\n\n".join(parts)
+        return parts
+
+    def markdown(self) -> str:
+        return "\n\n".join(self.parts())
 
     def reference_list(self) -> str:
         lines = [
@@ -147,6 +151,27 @@ def git_version(root: Path) -> str:
     return out.stdout.strip() or "unversioned"
 
 
+BODY_PLACEHOLDER = "HANDBOOKBODYGOESHERE"
+CHUNK_CHARACTERS = 300_000  # about 100 record pages per pandoc run
+
+
+def _chunks(parts: list[str]) -> list[str]:
+    chunks, current, size = [], [], 0
+    for part in parts:
+        if current and size + len(part) > CHUNK_CHARACTERS:
+            chunks.append("\n\n".join(current))
+            current, size = [], 0
+        current.append(part)
+        size += len(part)
+    if current:
+        chunks.append("\n\n".join(current))
+    return chunks
+
+
+def _to_typst(pypandoc, markdown: str, extra: list[str] | None = None) -> str:
+    return pypandoc.convert_text(markdown, "typst", format="markdown-implicit_figures", extra_args=["--columns=200", *(extra or [])])
+
+
 def build_pdf(
     book: Handbook, pages: dict[str, str], docs_dir: Path, output: Path, version: str, date: dt.date, assets: dict[str, str] | None = None
 ) -> Path:
@@ -156,36 +181,35 @@ def build_pdf(
     except ImportError as error:  # a clear message, never an empty PDF
         raise PdfError(f"the PDF needs the packages pypandoc_binary and typst ({error}); run make site to install them") from None
     assets = assets or {}
-    markdown = BookAssembler(book, pages, docs_dir, set(assets)).markdown()
+    parts = BookAssembler(book, pages, docs_dir, set(assets)).parts()
     with tempfile.TemporaryDirectory() as tmp:
         for rel, content in assets.items():
             (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(tmp) / rel).write_text(content, encoding="utf-8")
         source = Path(tmp) / "handbook.typ"
+        variables = {
+            "title": "IIM Evidence Handbook",
+            "subtitle": "An open, living evidence handbook on idiopathic inflammatory myopathies",
+            "version": version,
+            "date": date.isoformat(),
+            "disclaimer": DISCLAIMER,
+        }
         try:
-            pypandoc.convert_text(
-                markdown,
-                "typst",
-                format="markdown-implicit_figures",
-                outputfile=str(source),
-                extra_args=[
-                    "--standalone",
-                    f"--template={TEMPLATE}",
-                    "--columns=200",
-                    "-V",
-                    "title=IIM Evidence Handbook",
-                    "-V",
-                    "subtitle=An open, living evidence handbook on idiopathic inflammatory myopathies",
-                    "-V",
-                    f"version={version}",
-                    "-V",
-                    f"date={date.isoformat()}",
-                    "-V",
-                    f"disclaimer={DISCLAIMER}",
-                ],
+            # pandoc's time and memory grow faster than linearly with one huge document, so the
+            # pages are converted in chunks and set into the template's shell; Typst resolves the
+            # links between chunks.
+            body = "\n".join(_to_typst(pypandoc, chunk) for chunk in _chunks(parts))
+            shell = _to_typst(
+                pypandoc,
+                BODY_PLACEHOLDER,
+                ["--standalone", f"--template={TEMPLATE}"]
+                + [arg for name, value in variables.items() for arg in ("-V", f"{name}={value}")],
             )
         except (OSError, RuntimeError) as error:
             raise PdfError(f"pandoc could not convert the handbook: {error}") from None
+        if shell.count(BODY_PLACEHOLDER) != 1:
+            raise PdfError("the PDF template has no place for the body ($body$)")
+        source.write_text(shell.replace(BODY_PLACEHOLDER, body), encoding="utf-8")
         stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
         try:
             typst.compile(str(source), output=str(output), timestamp=int(stamp.timestamp()))
