@@ -59,11 +59,19 @@ def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
     return {"seconds": round(wall, 3), "peak_mb": round(peak / 2**20, 1), "stdout": out}
 
 
+def _with_summary_prefix(text: str, prefix: str) -> str:
+    """The record with its summary edited, whatever YAML style the summary was written in."""
+    import yaml
+
+    first, data = text.splitlines()[0], yaml.safe_load(text)
+    data["summary"] = f"{prefix} {data['summary']}"
+    return first + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+
 def touch_one_record(project: Path) -> str:
     """Change one study's summary, as a contributor would; return its path."""
     path = sorted((project / "evidence" / "study").glob("*.yaml"))[0]
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("\nsummary: ", "\nsummary: Edited for the benchmark. ", 1), encoding="utf-8")
+    path.write_text(_with_summary_prefix(path.read_text(encoding="utf-8"), "Edited for the benchmark."), encoding="utf-8")
     return path.relative_to(project).as_posix()
 
 
@@ -146,9 +154,9 @@ def serve_latency(project: Path, timeout: float = 120) -> dict:
         time.sleep(2)  # let the watcher settle
         marker = f"benchmark-edit-{int(time.time())}"
         path = project / "evidence" / "therapy" / "ivig.yaml"
-        text = path.read_text(encoding="utf-8")
+        edited = _with_summary_prefix(path.read_text(encoding="utf-8"), marker)
         saved = time.perf_counter()
-        path.write_text(text.replace("\nsummary: ", f"\nsummary: {marker} ", 1), encoding="utf-8")
+        path.write_text(edited, encoding="utf-8")
         while marker not in (fetch(port, "/therapies/ivig/") or ""):
             if time.time() > deadline + timeout:
                 raise SystemExit("the edited page was not rebuilt")
