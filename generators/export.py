@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from .load import Record
-from .model import Handbook
+from .model import Handbook, url_path
 
 AUTHOR = "IIM Evidence Handbook contributors"
 HANDBOOK = "IIM Evidence Handbook"
 
 
 def page_url(book: Handbook, record: Record, site_url: str) -> str:
-    path = book.page(record)
-    folder = path[: -len(".md")] + "/"
-    return f"{site_url.rstrip('/')}/{folder}{book.anchor(record)}"
+    return f"{site_url.rstrip('/')}/{url_path(book.page(record))}{book.anchor(record)}"
 
 
 def _bib_value(text: str) -> str:

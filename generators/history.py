@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Handbook
+from .model import Handbook, url_path
 
 UNRELEASED = "unreleased"
 REVIEWED = "records reviewed"  # the group of changes known only from last_reviewed
@@ -232,15 +232,6 @@ def record_changes(book: Handbook, root: Path) -> list[Change]:
 # --- Atom feed -------------------------------------------------------------------------
 
 
-def page_url(page: str) -> str:
-    """A generated page's URL below the site root: therapies/ivig.md -> therapies/ivig/."""
-    if page == "index.md":
-        return ""
-    if page.endswith("/index.md"):
-        return page[: -len("index.md")]
-    return page[: -len(".md")] + "/" if page.endswith(".md") else page
-
-
 def _text(value) -> str:
     return _NOT_XML.sub("", " ".join(str(value).split()))
 
@@ -275,7 +266,7 @@ def atom_feed(changes: list[Change], site_url: str, version: str, limit: int = 5
     sub(feed, "rights", "Content CC BY 4.0")
     seen: set[str] = set()
     for change in newest:
-        url = base + page_url(change.page)
+        url = base + url_path(change.page)
         # A recommendation shares its guideline's page: its anchor keeps the entry apart.
         anchor = change.record_id if change.kind == "recommendation" else ""
         entry_id = f"{url}#{anchor + '-' if anchor else ''}{change.date.isoformat()}"
@@ -297,4 +288,4 @@ def atom_feed(changes: list[Change], site_url: str, version: str, limit: int = 5
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
-__all__ = ["Change", "atom_feed", "page_url", "record_changes", "REVIEWED", "UNRELEASED"]
+__all__ = ["Change", "atom_feed", "record_changes", "REVIEWED", "UNRELEASED"]

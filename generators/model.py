@@ -186,6 +186,15 @@ class Handbook:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))
 
 
+def url_path(page: str) -> str:
+    """A generated page's URL below the site root: therapies/ivig.md -> therapies/ivig/."""
+    if page == "index.md":
+        return ""
+    if page.endswith("/index.md"):
+        return page[: -len("index.md")]
+    return page[: -len(".md")] + "/" if page.endswith(".md") else page
+
+
 def _in_pipeline(study: Record) -> bool:
     if study.data["status"] != "completed":
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -168,8 +169,6 @@ def check_schema(record: Record) -> list[Problem]:
 def schema_valid_part(record: Record) -> Record:
     """The record without the values its schema rejects, so the rules can still check the rest
     (a contributor sees a bad citation key in the same run as a mistyped number)."""
-    import copy
-
     data = copy.deepcopy(record.data)
     paths = sorted(
         {tuple(leaf.absolute_path) for error in validator_for(record.kind).iter_errors(record.data) for leaf in _leaf_errors(error)},
