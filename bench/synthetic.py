@@ -2,8 +2,10 @@
 
 A set is made of copies of the real handbook: copy g renames every record id and citation
 key (suffix -s<g>), gives studies fresh registry numbers and references fresh DOIs/PMIDs, so
-records keep realistic sizes, cross-references and citation counts. The last copy is trimmed
-to the exact size by dropping records nothing else refers to.
+records keep realistic sizes, cross-references and citation counts. The subtypes are a closed
+list in reality, so they are not copied: every copy's records point at the one set of subtypes
+(otherwise the evidence map, therapies by subtypes, would grow with the square of the set). The
+last copy is trimmed to the exact size by dropping records nothing else refers to.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from generators.load import load  # noqa: E402
 from generators.model import check  # noqa: E402
 from generators.problems import InputError  # noqa: E402
 from generators.scaffold import link_project_code  # noqa: E402
+
+SHARED_KINDS = {"subtype"}  # in copy 1 only; the other copies refer to them
 
 # Dropped first when trimming: records that other records seldom point at.
 TRIM_ORDER = [
@@ -67,6 +71,8 @@ class Copier:
             raise SystemExit(f"the source handbook has problems: {problems[0]}")
         self.records = records
         self.ids = {r.id for r in records}
+        self.shared = {r.id for r in records if r.kind in SHARED_KINDS}
+        self.per_copy = len(records) - len(self.shared)  # records in every copy after the first
         self.entries = bib.entries
         self.registry_counter = 0
 
@@ -80,10 +86,12 @@ class Copier:
         suffix = f"-s{g}"
 
         def rename(text: str) -> str:
-            return text + suffix if text in self.ids or text in self.entries else text
+            return text + suffix if (text in self.ids and text not in self.shared) or text in self.entries else text
 
         out = []
         for record in self.records:
+            if record.kind in SHARED_KINDS and g > 1:
+                continue
             data = _walk(record.data, rename)
             data["title"] = f"{data['title']} [set {g}]"
             if record.kind == "study" and data.get("registry_ids"):
@@ -131,7 +139,7 @@ def trim(records: list[tuple[str, dict]], keep: int) -> list[tuple[str, dict]]:
 def make_set(size: int, target: Path, source: Path = ROOT) -> Path:
     """Write a project with `size` records to `target` (evidence/, references.bib, site config)."""
     copier = Copier(source)
-    copies = math.ceil(size / len(copier.records))
+    copies = 1 + math.ceil(max(0, size - len(copier.records)) / copier.per_copy)
     records: list[tuple[str, dict]] = []
     for g in range(1, copies):
         records += copier.copy(g)

@@ -8,10 +8,13 @@ book, so the PDF has one consistent numbering and a reference list with DOI and 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import posixpath
 import re
 import subprocess
+import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .bibliography import doi_url, format_reference, pmid_url
@@ -38,6 +41,12 @@ class PdfError(Exception):
 
 def anchor_for(page: str) -> str:
     return "p-" + page.removesuffix(".md").removesuffix("/index").replace("/", "-")
+
+
+def _anchor(label: str) -> str:
+    """A place a link can reach across separately typeset parts: Typst names a destination for a
+    heading, not for a block, so the anchor is an empty level-6 heading the template hides."""
+    return f"```{{=typst}}\n#heading(level: 6, outlined: false, bookmarked: false)[] <{label}>\n```"
 
 
 def _plain_admonitions(text: str) -> str:
@@ -114,18 +123,20 @@ class BookAssembler:
         plan += [("views/evidence-map.md", 0), ("views/antibodies.md", 0), ("views/pipeline.md", 0), ("contributing.md", 0)]
         return plan
 
-    def parts(self) -> list[str]:
-        """The book as Markdown, one part per page, the reference list last."""
+    def parts(self) -> list[tuple[str, bool]]:
+        """The book as Markdown, one part per page, the reference list last; each part says whether
+        it sits inside a section (a record page, under its kind's index page)."""
         plan = self.plan()
         self.included = {page for page, _ in plan} | {"references/index.md"}
-        parts = [self._prepare(page, demote) for page, demote in plan]
-        parts.append(self.reference_list())
-        return parts
+        parts = [(self._prepare(page, demote), demote > 0) for page, demote in plan]
+        return parts + [(text, False) for text in self.reference_list()]
 
     def markdown(self) -> str:
-        return "\n\n".join(self.parts())
+        return "\n\n".join(text for text, _ in self.parts())
 
-    def reference_list(self) -> str:
+    def reference_list(self) -> list[str]:
+        """The numbered reference list, in parts of REFERENCES_PER_PART entries (each part is typeset alone)."""
+        parts: list[str] = []
         lines = [
             "# References {#references}",
             "",
@@ -139,8 +150,13 @@ class BookAssembler:
                 links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
             if pmid_url(entry):
                 links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
-            lines += [f"::: {{#ref-{key}}}", f"{number}\\. {md_escape(format_reference(entry))} {' '.join(links)}", ":::", ""]
-        return "\n".join(lines)
+            entry_lines = [_anchor(f"ref-{key}"), f"{number}\\. {md_escape(format_reference(entry))} {' '.join(links)}", ""]
+            if number % REFERENCES_PER_PART == 1 and number > 1:
+                parts.append("\n".join(lines))
+                lines = []
+            lines += entry_lines
+        parts.append("\n".join(lines))
+        return parts
 
 
 def git_version(root: Path) -> str:
@@ -152,15 +168,33 @@ def git_version(root: Path) -> str:
 
 
 BODY_PLACEHOLDER = "HANDBOOKBODYGOESHERE"
-CHUNK_CHARACTERS = 300_000  # about 100 record pages per pandoc run
+FIRST_PAGE_PLACEHOLDER = "HANDBOOKFIRSTPAGE"
+# Typst holds a whole document's layout in memory (about 2 MB a page) and pandoc slows down on one
+# huge document, so the body is converted and typeset in parts of about 60 record pages, each in
+# its own process, and the parts are joined into one PDF. Peak memory then no longer grows with
+# the size of the handbook.
+CHUNK_CHARACTERS = 200_000
+REFERENCES_PER_PART = 150
+DEST_LINK = "handbook-dest:"  # a link to a label typeset in another part; made internal when joined
+PAGE_LINK = "handbook-page:"  # a contents entry: the printed page number of the body
+_LABEL_LINK = re.compile(r"#link\(<([\w.:-]+)>\)")
+_LABEL = re.compile(r"(?<![\\(])<([\w.:-]+)>[ \t]*$", re.MULTILINE)  # pandoc puts labels at the ends of lines
 
 
-def _chunks(parts: list[str]) -> list[str]:
+# A part that begins inside a section opens with this invisible level-1 heading, so that Typst
+# nests the part's first record pages under it in the bookmarks, and their level can be read back.
+CONTINUED = "handbook-section-continued"
+_CONTINUED_HEADING = f"```{{=typst}}\n#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]\n```"
+
+
+def _chunks(parts: list[tuple[str, bool]]) -> list[str]:
     chunks, current, size = [], [], 0
-    for part in parts:
+    for part, in_section in parts:
         if current and size + len(part) > CHUNK_CHARACTERS:
             chunks.append("\n\n".join(current))
             current, size = [], 0
+        if not current and in_section:
+            current.append(_CONTINUED_HEADING)
         current.append(part)
         size += len(part)
     if current:
@@ -172,49 +206,165 @@ def _to_typst(pypandoc, markdown: str, extra: list[str] | None = None) -> str:
     return pypandoc.convert_text(markdown, "typst", format="markdown-implicit_figures", extra_args=["--columns=200", *(extra or [])])
 
 
+def _links_to_other_parts(body: str) -> str:
+    """Typst refuses a link to a label it cannot see; links into other parts become placeholders."""
+    defined = sorted(set(_LABEL.findall(_LABEL_LINK.sub("", body))))
+    body = _LABEL_LINK.sub(lambda m: m.group(0) if m.group(1) in defined else f'#link("{DEST_LINK}{m.group(1)}")', body)
+    # Typst writes a named destination only for a label that is linked in the same document; hidden
+    # links (placed, so they take no room) give every label one, so links from the other parts can reach it once they are joined.
+    return body + "\n#place(hide[" + "".join(f"#link(<{label}>)[.]" for label in defined) + "])\n"
+
+
+def _typeset(source: Path, output: Path, stamp: int) -> None:
+    """Typst in a child process, so the memory of each part is returned when it is done."""
+    code = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], timestamp=int(sys.argv[3]), pdf_tags=False)"
+    done = subprocess.run([sys.executable, "-c", code, str(source), str(output), str(stamp)], capture_output=True, text=True)
+    if done.returncode != 0:
+        message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
+        raise PdfError(f"Typst could not typeset {source.name}: {message}")
+
+
+def _outline_entries(pdf, first_page: int, offset: int) -> list[dict]:
+    """Headings of one typeset part, from its bookmarks: level, title, printed and absolute page."""
+    import pikepdf
+
+    index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    entries: list[dict] = []
+
+    def walk(items, level):
+        for item in items:
+            if item.title == CONTINUED:
+                walk(item.children, level + 1)
+                continue
+            dest = item.destination if item.destination is not None else item.action.get("/D")
+            page = index.get(dest[0].objgen, 0) if isinstance(dest, pikepdf.Array) else 0
+            entries.append({"level": level, "title": item.title, "page": first_page + page, "index": offset + page})
+            walk(item.children, level + 1)
+
+    with pdf.open_outline() as outline:
+        walk(outline.root, 1)
+    return entries
+
+
+def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict], title: str, stamp: dt.datetime) -> None:
+    """One PDF from the front matter and the body parts: pages, named destinations, links, bookmarks."""
+    import pikepdf
+
+    joined = pikepdf.new()
+    sources = [pikepdf.open(path) for path in [front, *parts]]  # kept open: streams are copied on save
+    destinations: dict[str, pikepdf.Array] = {}
+    for source in sources:
+        offset = len(joined.pages)
+        joined.pages.extend(source.pages)
+        moved = {page.objgen: joined.pages[offset + i].obj for i, page in enumerate(source.pages)}
+        if "/Names" in source.Root and "/Dests" in source.Root.Names:
+            for name, dest in pikepdf.NameTree(source.Root.Names.Dests).items():
+                destinations[name] = pikepdf.Array([moved[dest[0].objgen], *list(dest)[1:]])
+    front_pages = len(sources[0].pages)
+    tree = pikepdf.NameTree.new(joined)
+    for name in sorted(destinations):
+        tree[name] = destinations[name]
+    joined.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+    unresolved = []
+    for page in joined.pages:
+        for annot in page.get("/Annots", []):
+            action = annot.get("/A")
+            uri = str(action.get("/URI", "")) if action is not None else ""
+            if uri.startswith(DEST_LINK):
+                name = uri.removeprefix(DEST_LINK)
+                if name not in destinations:
+                    unresolved.append(name)
+                annot.A = pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.String(name))
+            elif uri.startswith(PAGE_LINK):
+                target = joined.pages[front_pages + int(uri.removeprefix(PAGE_LINK)) - 1].obj
+                annot.A = pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.Array([target, pikepdf.Name.Fit]))
+    if unresolved:
+        raise PdfError(f"links to {len(unresolved)} places that are not in the PDF, e.g. {sorted(set(unresolved))[:3]}")
+    with joined.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("Contents", 1))
+        stack: list = [outline.root]
+        for entry in body_entries:
+            item = pikepdf.OutlineItem(entry["title"], front_pages + entry["index"])
+            del stack[entry["level"] :]
+            stack[-1].append(item) if len(stack) == 1 else stack[-1].children.append(item)
+            stack.append(item)
+    joined.Root.PageLabels = pikepdf.Dictionary(
+        Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
+    )
+    joined.Root.Lang = pikepdf.String("en")
+    joined.Root.PageMode = pikepdf.Name.UseOutlines
+    stamp_text = stamp.strftime("D:%Y%m%d%H%M%SZ")
+    joined.docinfo = joined.make_indirect(
+        pikepdf.Dictionary(
+            Title=pikepdf.String(title),
+            Author=pikepdf.String("IIM Evidence Handbook contributors"),
+            CreationDate=pikepdf.String(stamp_text),
+            ModDate=pikepdf.String(stamp_text),
+        )
+    )
+    joined.save(output, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for source in sources:
+        source.close()
+
+
 def build_pdf(
     book: Handbook, pages: dict[str, str], docs_dir: Path, output: Path, version: str, date: dt.date, assets: dict[str, str] | None = None
 ) -> Path:
     try:
+        import pikepdf
         import pypandoc
-        import typst
     except ImportError as error:  # a clear message, never an empty PDF
-        raise PdfError(f"the PDF needs the packages pypandoc_binary and typst ({error}); run make site to install them") from None
+        raise PdfError(f"the PDF needs the packages pypandoc_binary, typst and pikepdf ({error}); run make site to install them") from None
     assets = assets or {}
     parts = BookAssembler(book, pages, docs_dir, set(assets)).parts()
+    title = "IIM Evidence Handbook"
+    variables = {
+        "title": title,
+        "subtitle": "An open, living evidence handbook on idiopathic inflammatory myopathies",
+        "version": version,
+        "date": date.isoformat(),
+        "disclaimer": DISCLAIMER,
+        "first_page": FIRST_PAGE_PLACEHOLDER,
+    }
+    stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
         for rel, content in assets.items():
-            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
-            (Path(tmp) / rel).write_text(content, encoding="utf-8")
-        source = Path(tmp) / "handbook.typ"
-        variables = {
-            "title": "IIM Evidence Handbook",
-            "subtitle": "An open, living evidence handbook on idiopathic inflammatory myopathies",
-            "version": version,
-            "date": date.isoformat(),
-            "disclaimer": DISCLAIMER,
-        }
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(content, encoding="utf-8")
+
+        def shell(front: bool) -> str:
+            args = ["--standalone", f"--template={TEMPLATE}"] + [a for n, v in variables.items() for a in ("-V", f"{n}={v}")]
+            return _to_typst(pypandoc, BODY_PLACEHOLDER, args + (["-V", "front=true"] if front else []))
+
         try:
-            # pandoc's time and memory grow faster than linearly with one huge document, so the
-            # pages are converted in chunks and set into the template's shell; Typst resolves the
-            # links between chunks.
-            body = "\n".join(_to_typst(pypandoc, chunk) for chunk in _chunks(parts))
-            shell = _to_typst(
-                pypandoc,
-                BODY_PLACEHOLDER,
-                ["--standalone", f"--template={TEMPLATE}"]
-                + [arg for name, value in variables.items() for arg in ("-V", f"{name}={value}")],
-            )
+            body_shell, front_shell = shell(front=False), shell(front=True)
+            if body_shell.count(BODY_PLACEHOLDER) != 1:
+                raise PdfError("the PDF template has no place for the body ($body$)")
+            typeset, entries, next_page = [], [], 1
+            # pandoc converts the next parts on the second core while Typst sets the current one;
+            # Typst goes in order, since each part starts where the previous one ended.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                converted = [pool.submit(_to_typst, pypandoc, chunk) for chunk in _chunks(parts)]
+                for number, future in enumerate(converted, start=1):
+                    body = _links_to_other_parts(future.result())
+                    source = folder / f"part-{number:03}.typ"
+                    source.write_text(
+                        body_shell.replace(BODY_PLACEHOLDER, body).replace(FIRST_PAGE_PLACEHOLDER, str(next_page)), encoding="utf-8"
+                    )
+                    _typeset(source, source.with_suffix(".pdf"), int(stamp.timestamp()))
+                    with pikepdf.open(source.with_suffix(".pdf")) as part:
+                        entries += _outline_entries(part, next_page, next_page - 1)
+                        next_page += len(part.pages)
+                    typeset.append(source.with_suffix(".pdf"))
         except (OSError, RuntimeError) as error:
             raise PdfError(f"pandoc could not convert the handbook: {error}") from None
-        if shell.count(BODY_PLACEHOLDER) != 1:
-            raise PdfError("the PDF template has no place for the body ($body$)")
-        source.write_text(shell.replace(BODY_PLACEHOLDER, body), encoding="utf-8")
-        stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
-        try:
-            typst.compile(str(source), output=str(output), timestamp=int(stamp.timestamp()))
-        except Exception as error:  # typst raises its own error type with the failing line
-            raise PdfError(f"Typst could not typeset the handbook: {error}") from None
+        contents = [{"level": e["level"], "title": e["title"], "page": e["page"]} for e in entries if e["level"] <= 2]
+        (folder / "contents.json").write_text(json.dumps(contents, ensure_ascii=False), encoding="utf-8")
+        front = folder / "front.typ"
+        front.write_text(front_shell.replace(BODY_PLACEHOLDER, ""), encoding="utf-8")
+        _typeset(front, front.with_suffix(".pdf"), int(stamp.timestamp()))
+        _join(front.with_suffix(".pdf"), typeset, output, entries, title, stamp)
     if not output.exists() or output.stat().st_size < 1000:
         raise PdfError(f"the PDF {output} was not written")
     return output

@@ -66,3 +66,54 @@ def test_every_cited_reference_appears_once_in_the_reference_list(pdf):
         entry = book.bibliography.entries[key]
         title = squash(entry.fields["title"])
         assert references.count(title) == 1, key
+
+
+def test_every_internal_link_reaches_a_page(pdf):
+    """The book is typeset in parts and joined; links between parts must still land."""
+    reader, _ = pdf
+    names = reader.named_destinations
+    to_names, to_pages = 0, 0
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            if action is None or action["/S"] != "/GoTo":
+                assert action is None or not str(action.get("/URI", "")).startswith("handbook-"), action
+                continue
+            target = action["/D"]
+            if isinstance(target, str):
+                assert target in names, target
+                to_names += 1
+            else:
+                assert reader.get_page_number(target[0].get_object()) >= 0
+                to_pages += 1
+    assert to_names > 500 and to_pages > 100  # citations and cross-references; contents entries
+
+
+def test_contents_page_numbers_lead_to_the_pages_they_name(pdf):
+    reader, pages = pdf
+    labels = reader.page_labels
+    assert labels[:2] == ["i", "ii"] and "1" in labels  # roman front matter, then the body from 1
+    contents = "\n".join(pages[1 : labels.index("1")])
+    book = build_model(ROOT)
+    checked = 0
+    for record in book.records:
+        if record.kind not in ("therapy", "study"):
+            continue
+        title = record.data["title"]
+        found = re.search(re.escape(title) + r"[ .]+(\d+)\s*$", contents, re.MULTILINE)
+        if not found:  # a long title wraps onto two lines in the contents
+            continue
+        page = labels.index(found.group(1))
+        assert squash(title) in squash(pages[page]), (title, found.group(1))
+        assert pages[page].rstrip().endswith(found.group(1))  # the footer prints the same number
+        checked += 1
+    assert checked > 40
+
+
+def test_parts_are_joined_without_seams(pdf):
+    reader, pages = pdf
+    assert not any("handbook-section-continued" in page for page in pages)
+    assert "handbook-section-continued" not in " ".join(outline_titles(reader.outline))
+    top = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert top[0] == "Contents" and "Therapies" in top and top[-1] == "References"
+    assert not any(record_title in top for record_title in ("Rituximab", "ProDERM trial of IVIG in dermatomyositis"))
