@@ -1,8 +1,14 @@
 """The offline PDF: every page of the site in navigation order, one numbered reference list.
 
-Route: our Markdown -> pandoc (PyPI wheel pypandoc_binary) -> Typst -> PDF (PyPI wheel typst).
-No system packages. Citations are numbered here, in order of first citation across the whole
-book, so the PDF has one consistent numbering and a reference list with DOI and PubMed links.
+Route: our Markdown -> pandoc (PyPI wheel pypandoc_binary) -> Typst (PyPI wheel typst) -> PDF
+parts -> one PDF (PyPI wheel pikepdf). No system packages. Citations are numbered here, in order
+of first citation across the whole book, so the PDF has one consistent numbering and a reference
+list with DOI and PubMed links.
+
+The body is typeset in parts of bounded size, each in its own process, so memory stays flat as
+the handbook grows. The cover and contents are typeset last, numbered i, ii, ..., from the
+parts' bookmarks and page numbers. Links into another part are written as placeholders and
+turned into links to named destinations when the parts are joined.
 """
 
 from __future__ import annotations
