@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pybtex.richtext import Text
 
@@ -76,4 +77,22 @@ def sort_key(entry: BibEntry):
     return (first_author_surname(entry).casefold(), entry.fields.get("year", ""), entry.key)
 
 
-__all__ = ["format_reference", "authors", "doi_url", "pmid_url", "sort_key", "Text"]
+def reference_group(entry: BibEntry) -> str:
+    """The letter the reference list files an entry under: its first author's initial, A to Z."""
+    initial = unicodedata.normalize("NFKD", first_author_surname(entry)).encode("ascii", "ignore").decode()[:1].upper()
+    return initial if "A" <= initial <= "Z" else "Other"
+
+
+def reference_groups(entries) -> dict[str, list[BibEntry]]:
+    """Entries by letter, letters in order ("Other" last), entries sorted within each letter."""
+    groups: dict[str, list[BibEntry]] = {}
+    for entry in sorted(entries, key=sort_key):
+        groups.setdefault(reference_group(entry), []).append(entry)
+    return dict(sorted(groups.items(), key=lambda item: (item[0] == "Other", item[0])))
+
+
+def reference_page(group: str) -> str:
+    return f"references/{group.lower()}.md"
+
+
+__all__ = ["format_reference", "authors", "doi_url", "pmid_url", "sort_key", "reference_groups", "reference_page", "Text"]

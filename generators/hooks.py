@@ -19,6 +19,7 @@ from mkdocs.structure.files import File, InclusionLevel
 # MkDocs loads a hook by file path, not as part of its package: make the package importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generators.bibliography import reference_groups, reference_page  # noqa: E402
 from generators.export import cite_files  # noqa: E402
 from generators.figures import figure_files  # noqa: E402
 from generators.history import atom_feed, record_changes  # noqa: E402
@@ -74,7 +75,8 @@ def navigation(book: Handbook) -> list:
         }
     )
     nav.append({"What's new": "whats-new.md"})
-    nav.append({"References": "references/index.md"})
+    letters = reference_groups(book.bibliography.entries.values())
+    nav.append({"References": ["references/index.md"] + [{letter: reference_page(letter)} for letter in letters]})
     nav.append(
         {
             "About": [

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .bibliography import doi_url, format_reference, pmid_url, sort_key
+from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_page
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -71,6 +71,7 @@ class PageRenderer:
             link=self.link,
             reference=_reference_links,
             format_reference=format_reference,
+            reference_page=reference_page,
             record_actions=self.record_actions,
             review_interval=REVIEW_INTERVAL_DAYS,
         )
@@ -146,7 +147,13 @@ class PageRenderer:
             stale=self.book.stale(),
             flagged=sorted((r for r in self.book.records if r.data.get("unverified")), key=lambda r: r.path),
         )
-        pages["references/index.md"] = self.render("references.md.j2", "references/index.md", entries=_sorted_entries(self.book))
+        # One page per letter keeps each page small as the bibliography grows (the single page
+        # passed 140 KB at 156 references); the index page lists the letters.
+        groups = reference_groups(self.book.bibliography.entries.values())
+        pages["references/index.md"] = self.render("references-index.md.j2", "references/index.md", groups=groups)
+        for group, entries in groups.items():
+            path = reference_page(group)
+            pages[path] = self.render("references.md.j2", path, group=group, groups=groups, entries=entries)
         return pages
 
 
@@ -161,10 +168,6 @@ def _reference_links(entry) -> Markup:
     if pmid_url(entry):
         links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
     return Markup(" · ".join(links))
-
-
-def _sorted_entries(book: Handbook):
-    return sorted(book.bibliography.entries.values(), key=sort_key)
 
 
 def render_pages(book: Handbook, **options) -> dict[str, str]:

@@ -49,8 +49,11 @@ def test_backlinks_are_derived_not_typed(fixture_site):
     assert "Consider IVIG in refractory fixture disease." in guideline and "conditional" in guideline
 
 
-def test_references_page_lists_entries_with_links_and_citing_pages(fixture_site):
-    html = page(fixture_site, "references")
+def test_references_pages_list_entries_with_links_and_citing_pages(fixture_site):
+    index = page(fixture_site, "references")
+    letters = sorted(p.name for p in (fixture_site / "references").iterdir() if p.is_dir())
+    assert letters and all(f'href="{letter}/"' in index for letter in letters)  # one page per letter
+    html = " ".join(page(fixture_site, f"references/{letter}") for letter in letters)
     assert 'href="https://doi.org/10.0000/fixture.2020"' in html
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/10000002/"' in html
     assert "Fixture randomised trial of IVIG" in html
