@@ -240,10 +240,12 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
     if text is None:
         return Bibliography(rel, {}), problems
     starts: dict[str, int] = {}
+    line, counted = 1, 0  # counted incrementally: counting from the top for each entry was quadratic
     for m in _ENTRY_START.finditer(text):
+        line, counted = line + text.count("\n", counted, m.start()), m.start()
         if m.group(1).lower() in ("comment", "string", "preamble"):
             continue
-        key, line = m.group(2), text.count("\n", 0, m.start()) + 1
+        key = m.group(2)
         if key in starts:
             problems.append(
                 Problem(
