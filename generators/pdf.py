@@ -288,12 +288,12 @@ def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict]
         raise PdfError(f"links to {len(unresolved)} places that are not in the PDF, e.g. {sorted(set(unresolved))[:3]}")
     with joined.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem("Contents", 1))
-        stack: list = [outline.root]
+        siblings: list[list] = [outline.root]  # the list each heading level appends to
         for entry in body_entries:
             item = pikepdf.OutlineItem(entry["title"], front_pages + entry["index"])
-            del stack[entry["level"] :]
-            stack[-1].append(item) if len(stack) == 1 else stack[-1].children.append(item)
-            stack.append(item)
+            del siblings[entry["level"] :]
+            siblings[-1].append(item)
+            siblings.append(item.children)
     joined.Root.PageLabels = pikepdf.Dictionary(
         Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
     )
