@@ -42,18 +42,21 @@ def cmd_new(args) -> int:
     return 0
 
 
-def _model_and_pages(root: Path):
+def _config_value(root: Path, name: str) -> str:
+    """A top-level setting of mkdocs.yml, read without MkDocs (its hooks would build the model again)."""
     import re
 
+    found = re.search(rf"(?m)^{name}:\s*(\S+)", (root / "mkdocs.yml").read_text(encoding="utf-8"))
+    return found.group(1) if found else ""
+
+
+def _model_and_pages(root: Path):
+    from .history import record_changes
     from .render import render_pages
 
     book = build_model(root)
-    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
-    repo = re.search(r"(?m)^repo_url:\s*(\S+)", config)
-    from .history import record_changes
-
     changes = record_changes(book, root)
-    return book, render_pages(book, repo_url=repo.group(1) if repo else "", edit_uri="blob/main", changes=changes)
+    return book, render_pages(book, repo_url=_config_value(root, "repo_url"), edit_uri="blob/main", changes=changes)
 
 
 def cmd_pages(args) -> int:
@@ -78,7 +81,16 @@ def cmd_pdf(args) -> int:
 
     try:
         book, pages = _model_and_pages(args.root)
-        build_pdf(book, pages, args.root / "docs", args.out, git_version(args.root), today(), assets=figure_files(book))
+        build_pdf(
+            book,
+            pages,
+            args.root / "docs",
+            args.out,
+            git_version(args.root),
+            today(),
+            assets=figure_files(book),
+            site_url=_config_value(args.root, "site_url"),
+        )
     except InputError as error:
         print(error.report(), file=sys.stderr)
         return 1

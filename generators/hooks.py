@@ -192,6 +192,7 @@ def _build_exports(config) -> None:
             git_version(project_root(config)),
             today(),
             assets=figure_files(_state["book"]),
+            site_url=config.site_url or "",
         )
         build_offline_zip(Path(config.config_file_path), folder, bool(config.strict), extra_files=[pdf])
     except PdfError as error:

@@ -145,7 +145,9 @@ def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
     problems: list[Problem] = []
     try:
         # Refuse anchors and aliases before composing: an alias bomb expands only when built.
-        for event in yaml.parse(text, Loader=_RecordLoader):
+        # Both need a '&' or a '*', so most records skip this second pass over the text.
+        events = yaml.parse(text, Loader=_RecordLoader) if "&" in text or "*" in text else ()
+        for event in events:
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 problems.append(
                     Problem(

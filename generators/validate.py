@@ -7,6 +7,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -64,6 +65,14 @@ def _inline(node, base: str):
 def validator_for(kind: str) -> Draft202012Validator:
     name = f"{kind}.schema.json"
     return Draft202012Validator(_inline(schema_for(kind), name), registry=_registry())
+
+
+@cache
+def fast_validator_for(kind: str) -> jsonschema_rs.Draft202012Validator:
+    """The same schema in jsonschema-rs, which only answers "valid or not" but does so about
+    thirty times faster; Python's jsonschema, which explains each problem, then runs only on the
+    records it rejects."""
+    return jsonschema_rs.Draft202012Validator(_inline(schema_for(kind), f"{kind}.schema.json"))
 
 
 def _describe(value) -> str:
@@ -179,6 +188,8 @@ def _leaf_errors(error):
 
 
 def check_schema(record: Record) -> list[Problem]:
+    if fast_validator_for(record.kind).is_valid(record.data):
+        return []
     validator = validator_for(record.kind)
     problems = []
     for error in validator.iter_errors(record.data):

@@ -89,6 +89,21 @@ def test_every_internal_link_reaches_a_page(pdf):
     assert to_names > 500 and to_pages > 100  # citations and cross-references; contents entries
 
 
+def test_links_out_of_the_pdf_are_web_addresses(pdf):
+    """A page's BibTeX file or the review report is not in the PDF: its link goes to the website,
+    never to a relative path that leads nowhere from a downloaded file."""
+    reader, _ = pdf
+    addresses = [
+        str(annot.get_object()["/A"]["/URI"])
+        for page in reader.pages
+        for annot in page.get("/Annots") or []
+        if "/URI" in annot.get_object().get("/A", {})
+    ]
+    assert addresses and all(re.match(r"(https?|mailto):", a) for a in addresses), [a for a in addresses if "://" not in a][:5]
+    assert "https://iim-handbook.example.org/cite/ivig.bib" in addresses
+    assert "https://iim-handbook.example.org/maintainers/review/" in addresses
+
+
 def test_contents_page_numbers_lead_to_the_pages_they_name(pdf):
     reader, pages = pdf
     labels = reader.page_labels
