@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pybtex.database import BibliographyData, Entry
+from pybtex.database.output.bibtex import Writer
+
 from .load import Record
 from .model import Handbook, url_path
 
@@ -66,28 +69,48 @@ def cite_ris(book: Handbook, record: Record, version: str, site_url: str, date: 
 INTERNAL_FIELDS = {"verified", "note"}  # our verification notes, not part of the reference
 
 
-def bibtex_of(book: Handbook, keys) -> str:
-    from pybtex.database import BibliographyData, Entry
+# Identifiers are written verbatim: LaTeX-encoded (10.4103/injr.injr\_124\_20), a DOI is broken for
+# biblatex and reference managers, which read these fields as they stand.
+VERBATIM_FIELDS = {"doi", "pmid", "url", "eprint"}
 
-    entries = {}
+
+class ReferenceWriter(Writer):
+    """pybtex's BibTeX writer, leaving identifiers as they are."""
+
+    def _write_field(self, stream, type, value):
+        if type.lower() in VERBATIM_FIELDS:
+            stream.write(f",\n    {type} = {self.quote(value)}")
+        else:
+            super()._write_field(stream, type, value)
+
+
+def entry_texts(book: Handbook, keys) -> dict[str, str]:
+    """Each reference's BibTeX entry, written once: the same references recur on page after page,
+    and pybtex's writer LaTeX-encodes every field again on each call."""
+    writer = ReferenceWriter()
+    texts = {}
     for key in keys:
         e = book.bibliography.entries[key]
         fields = {name: value for name, value in e.fields.items() if name not in INTERNAL_FIELDS}
-        entries[key] = Entry(e.type, fields=fields, persons=e.persons)
-    return BibliographyData(entries=entries).to_string("bibtex")
+        entry = Entry(e.type, fields=fields, persons=e.persons)
+        texts[key] = writer.to_string(BibliographyData(entries={key: entry}))
+    return texts
 
 
-def references_bibtex(book: Handbook, record: Record) -> str:
-    return bibtex_of(book, book.cited_on_page(record))
+def bibtex_of(book: Handbook, keys, texts: dict[str, str] | None = None) -> str:
+    """A BibTeX file of these references, in this order (from `texts` where given)."""
+    texts = texts if texts is not None else entry_texts(book, keys)
+    return "\n".join(texts[key] for key in keys)
 
 
 def cite_files(book: Handbook, version: str, site_url: str, date: dt.date) -> dict[str, str]:
     files: dict[str, str] = {}
-    for record in book.records:
-        if record.kind == "recommendation":
-            continue  # cited through its guideline's page
+    pages = [record for record in book.records if record.kind != "recommendation"]  # recommendations: through their guideline's page
+    cited = {record.id: book.cited_on_page(record) for record in pages}
+    texts = entry_texts(book, sorted({key for keys in cited.values() for key in keys}))
+    for record in pages:
         files[f"cite/{record.id}.bib"] = cite_bibtex(book, record, version, site_url, date)
         files[f"cite/{record.id}.ris"] = cite_ris(book, record, version, site_url, date)
-        if book.cited_on_page(record):
-            files[f"cite/{record.id}-references.bib"] = references_bibtex(book, record)
+        if cited[record.id]:
+            files[f"cite/{record.id}-references.bib"] = bibtex_of(book, cited[record.id], texts)
     return files

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import latexcodec  # noqa: F401  (registers the "ulatex" codec)
@@ -71,9 +72,20 @@ def _schema_dir(root: Path) -> Path:
 _WRAPPERS = re.compile(r"\\(?:textit|textbf|textrm|textsc|textup|emph|mathrm|textsuperscript|textsubscript)\s*\{([^{}]*)\}")
 
 
+# Text made only of these needs no LaTeX decoding: latexcodec would return it unchanged.
+_NEEDS_DECODING = re.compile(r"[^A-Za-z0-9 ,.:;()/-]|--")
+
+
 def plain(value) -> str:
     """BibTeX field text as plain Unicode: LaTeX accents decoded, braces dropped."""
-    text = re.sub(r"\\+&", "&", str(value))  # also repairs over-escaped ampersands (\\\\\\&)
+    return _plain_text(str(value))
+
+
+@lru_cache(maxsize=65536)  # names and journals come back in entry after entry; decoding is slow
+def _plain_text(value: str) -> str:
+    if not _NEEDS_DECODING.search(value):
+        return " ".join(value.split())
+    text = re.sub(r"\\+&", "&", value)  # also repairs over-escaped ampersands (\\\\\\&)
     text = re.sub(r"(?<!\\)%", r"\\%", text)  # a bare % is a LaTeX comment: keep it as a percent sign
     text = _WRAPPERS.sub(r"\1", text)
     try:

@@ -164,6 +164,9 @@ def test_references_bib_parses_without_internal_fields(exported):
         fields = {name.lower() for name in entry.fields}
         assert not fields & {"verified", "note"}, entry.key
         assert "title" in fields
+        # identifiers as written, not LaTeX-escaped (10.4103/injr.injr_124_20, not injr\_124\_20)
+        for name in ("doi", "pmid"):
+            assert entry.fields.get(name) == book.bibliography.entries[entry.key].fields.get(name), entry.key
 
 
 def test_handbook_bundle_holds_everything(exported):
