@@ -26,9 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
-from .bibliography import doi_url, format_reference, pmid_url
 from .model import KIND_ORDER, SECTION, Handbook
-from .render import md_escape
+from .render import reference_markdown
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "handbook.typ"
 DISCLAIMER = (
@@ -172,13 +171,7 @@ class BookAssembler:
             "",
         ]
         for number, key in enumerate(self.order, start=1):
-            entry = self.book.bibliography.entries[key]
-            links = []
-            if doi_url(entry):
-                links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
-            if pmid_url(entry):
-                links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
-            entry_lines = [_anchor(f"ref-{key}"), f"{number}\\. {md_escape(format_reference(entry))} {' '.join(links)}", ""]
+            entry_lines = [_anchor(f"ref-{key}"), f"{number}\\. {reference_markdown(self.book.bibliography.entries[key])}", ""]
             if number % REFERENCES_PER_PART == 1 and number > 1:
                 parts.append("\n".join(lines))
                 lines = []

@@ -79,8 +79,7 @@ class PageRenderer:
         self.env.filters.update(cite=self.cite, label=_label)
         self.env.globals.update(
             link=self.link,
-            reference=_reference_links,
-            format_reference=format_reference,
+            reference=lambda entry: Markup(reference_markdown(entry)),
             reference_page=reference_page,
             record_actions=self.record_actions,
             review_interval=REVIEW_INTERVAL_DAYS,
@@ -171,17 +170,19 @@ def _label(value: str) -> str:
     return str(value).replace("-", " ").capitalize() if value else ""
 
 
-def _reference_links(entry) -> Markup:
+def reference_markdown(entry) -> str:
+    """A reference as readers see it everywhere (page footnotes, reference pages, the PDF's list):
+    Vancouver-style text, then its DOI and PubMed links."""
     links = []
     if doi_url(entry):
         links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
     if pmid_url(entry):
         links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
-    return Markup(" · ".join(links))
+    return " ".join([md_escape(format_reference(entry)), " · ".join(links)]).strip()
 
 
 def render_pages(book: Handbook, **options) -> dict[str, str]:
     return PageRenderer(book, **options).pages()
 
 
-__all__ = ["md_escape", "render_pages", "PageRenderer", "Evidence"]
+__all__ = ["md_escape", "reference_markdown", "render_pages", "PageRenderer", "Evidence"]

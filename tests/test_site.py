@@ -18,7 +18,10 @@ def test_therapy_page_shows_its_study_table_with_numbers_and_linked_citations(fi
     # numbered citation linked to the reference at the foot of the page
     match = re.search(r'<a class="footnote-ref" href="#fn:trialist2021">(\d+)</a>', html)
     assert match, "citation mark missing"
-    assert re.search(r'<li id="fn:trialist2021">.*?Trialist.*?A fixture randomised trial', html, re.S)
+    # the reference reads as on the reference pages and in the PDF: Vancouver style, then its PubMed link
+    footnote = re.search(r'<li id="fn:trialist2021">(.*?)</li>', html, re.S).group(1)
+    assert "Trialist C. A fixture randomised trial. Journal of Test Data. 2021;2:11\u201320." in footnote
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/10000002/">PMID 10000002</a>' in footnote
     # the evidence summary is derived from the study
     assert "Randomised controlled (positive)" in html
 
