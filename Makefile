@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean bench
+.PHONY: site test validate serve new clean bench profile
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ serve: $(STAMP)
 # Writes bench/results.md and bench/results.json. Not part of make test.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES))
+
+# Where one mkdocs build's time goes, by stage and by package (cProfile, 1,000 synthetic records
+# unless RECORDS is given). Writes bench/profile.md.
+profile: $(STAMP)
+	$(BIN)/python bench/profile.py $(if $(RECORDS),--records $(RECORDS))
 
 # make new KIND=study ID=my-trial
 new: $(STAMP)

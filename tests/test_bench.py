@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 
 from conftest import ROOT
@@ -18,3 +21,34 @@ def test_a_synthetic_set_has_the_size_asked_for_and_validates(tmp_path):
     assert check_set(project) == []
     # copies keep realistic citation counts: the bibliography grows with the records
     assert (project / "references.bib").read_text().count("@article{") > 100
+
+
+def test_benchmark_smoke_run_reports_every_step_and_the_incremental_targets(tmp_path):
+    """`make bench` on 100 records: every step measured, results written, incremental targets met."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "100", "--no-real", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "results.md").read_text(encoding="utf-8")
+    row = next(line for line in report.splitlines() if line.startswith("| synthetic 100 | 100 |"))
+    assert row.count(" MB") == 6  # validate, pages, mkdocs build, pdf, offline copy, whole build
+    assert f"{os.cpu_count()} cores" in report
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["rows"][0]["sizes"]["pdf_mb"] > 0 and results["rows"][0]["sizes"]["offline_zip_mb"] > 0
+    incremental = {name: met for name, _, met in results["targets"] if "rewrit" in name}
+    assert len(incremental) == 2 and all(incremental.values()), incremental
+
+
+def test_a_page_rewritten_without_naming_the_edited_record_is_reported(tmp_path):
+    from run import pages_not_naming
+
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "trial-a.md").write_text("# Trial A\n")
+    (tmp_path / "studies" / "index.md").write_text("[Trial A](trial-a.md)\n")
+    (tmp_path / "studies" / "trial-b.md").write_text("# Trial B\n")
+    rewritten = ["studies/trial-a.md", "studies/index.md", "studies/trial-b.md"]
+    assert pages_not_naming(tmp_path, "evidence/study/trial-a.yaml", rewritten) == ["studies/trial-b.md"]
