@@ -12,8 +12,13 @@ from .load import BibEntry
 MAX_AUTHORS = 6  # Vancouver style: six authors, then "et al."
 
 
+_LATEX = re.compile(r"[\\{}]|--")
+
+
 def _plain(value: str) -> str:
     """BibTeX field text without braces or LaTeX escapes."""
+    if not _LATEX.search(value):  # most names and titles: nothing to undo
+        return " ".join(value.split())
     text = value.replace("\\&", "&").replace("\\%", "%").replace("\\_", "_")
     text = re.sub(r"\\[a-zA-Z]+\{([^{}]*)\}", r"\1", text)
     text = text.replace("---", "\u2014").replace("--", "\u2013")
@@ -41,10 +46,14 @@ def first_author_surname(entry: BibEntry) -> str:
     return _plain(" ".join(people[0].last_names)) if people else entry.key
 
 
+_FORMATTED_FIELDS = {"title", "journal", "booktitle", "publisher", "howpublished", "year", "volume", "number", "pages"}
+
+
 def format_reference(entry: BibEntry) -> str:
     """Authors. Title. Journal. Year;Volume(Issue):Pages."""
-    f = {k: _plain(v) for k, v in entry.fields.items()}
-    parts = [authors(entry) + "."] if authors(entry) else []
+    f = {k: _plain(v) for k, v in entry.fields.items() if k in _FORMATTED_FIELDS}
+    names = authors(entry)
+    parts = [names + "."] if names else []
     title = f.get("title", "").rstrip(".")
     if title:
         parts.append(title + ".")

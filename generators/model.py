@@ -220,18 +220,18 @@ def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
     for r in sorted(live, key=_title_order):
         by_kind[r.kind].append(r)
     book.by_kind = dict(by_kind)
-    backlinks: dict = defaultdict(lambda: defaultdict(list))
-    citing: dict = defaultdict(list)
+    # Dicts keyed by id keep first-seen order without a list search per link: a subtype is named
+    # by thousands of records in a large set, and comparing whole records made this quadratic.
+    backlinks: dict = defaultdict(lambda: defaultdict(dict))
+    citing: dict = defaultdict(dict)
     for r in sorted(live, key=_title_order):
         for _, target, _ in referenced_ids(r):
-            if r not in backlinks[target][r.kind]:
-                backlinks[target][r.kind].append(r)
+            backlinks[target][r.kind].setdefault(r.id, r)
         page_owner = r.data["guideline"] if r.kind == "recommendation" else r.id
         for _, key in cited_keys(r):
-            if page_owner not in citing[key]:
-                citing[key].append(page_owner)
-    book.backlinks = {k: dict(v) for k, v in backlinks.items()}
-    book.citing_pages = dict(citing)
+            citing[key].setdefault(page_owner, None)
+    book.backlinks = {target: {kind: list(named.values()) for kind, named in kinds.items()} for target, kinds in backlinks.items()}
+    book.citing_pages = {key: list(owners) for key, owners in citing.items()}
     return book
 
 
