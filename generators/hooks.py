@@ -1,7 +1,9 @@
-"""The thin MkDocs hook: build the model, write generated pages, add them to the site.
+"""The thin MkDocs hook: build the model, render the generated pages, add them to the site.
 
-Generated pages live in build/generated (git-ignored), outside docs/, so `mkdocs serve`
-never watches its own output; it watches the records, the bibliography and the templates.
+Generated pages are handed to MkDocs in memory, never written into docs/: `mkdocs serve` has
+no output of its own to watch (it watches the records, the bibliography and the templates), and
+a large handbook does not pay for writing thousands of files on every build. `python -m
+generators pages` writes them to build/generated to read.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from generators.pdf import PdfError, build_pdf, git_version  # noqa: E402
 from generators.problems import InputError  # noqa: E402
 from generators.render import reference_markdown, render_pages  # noqa: E402
 from generators.rules import today  # noqa: E402
-from generators.write import write_pages  # noqa: E402
 
 _state: dict = {}
 EXPORTS_ENV = "HANDBOOK_EXPORTS"  # "none": site only, no PDF or offline copy (the benchmark times those apart)
@@ -45,10 +46,6 @@ def on_startup(command, dirty):
 
 def project_root(config) -> Path:
     return Path(config.config_file_path).absolute().parent
-
-
-def generated_dir(config) -> Path:
-    return project_root(config) / "build" / "generated"
 
 
 # Material renders the whole sidebar into every page, so listing every record there makes the
@@ -106,7 +103,6 @@ def on_config(config):
     _state.update(
         book=book,
         pages=pages,
-        report=write_pages(pages, generated_dir(config)),
         exports={
             **cite_files(book, version, config.site_url or "", today()),
             **figure_files(book),
@@ -141,15 +137,26 @@ def _nav_pages(nav) -> set[str]:
 
 
 def on_files(files, config):
-    folder = generated_dir(config)
     in_nav = _nav_pages(config.nav)
-    for rel in sorted(_state["pages"]):
+    sources = record_sources(_state["book"], project_root(config), Path(config.docs_dir))
+    for rel, content in sorted(_state["pages"].items()):
         # a record left out of the sidebar on purpose, not by mistake (see NAV_RECORDS_PER_SECTION)
         inclusion = InclusionLevel.UNDEFINED if rel in in_nav else InclusionLevel.NOT_IN_NAV
-        files.append(File(rel, str(folder), config.site_dir, config.use_directory_urls, inclusion=inclusion))
+        page = File.generated(config, rel, content=content, inclusion=inclusion)
+        page.edit_uri = sources.get(rel)  # the theme's edit button opens the YAML record; None: no button
+        files.append(page)
     for rel, content in sorted(_state["exports"].items()):
         files.append(File.generated(config, rel, content=content))
     return files
+
+
+def record_sources(book: Handbook, root: Path, docs_dir: Path) -> dict[str, str]:
+    """Page -> its record's file, relative to docs/ (as the theme's edit link is built from edit_uri)."""
+    return {
+        book.page(record): os.path.relpath(root / record.path, docs_dir).replace(os.sep, "/")
+        for record in book.records
+        if record.kind != "recommendation"  # shown on, and edited with, its guideline's page
+    }
 
 
 _ADJACENT_CITATIONS = re.compile(r"</sup>(?=<sup id=\"fnref)")

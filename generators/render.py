@@ -6,8 +6,10 @@ Markup (links, citations), so no text in a record can inject markup or scripts.
 
 from __future__ import annotations
 
+import multiprocessing
 import posixpath
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -73,6 +75,7 @@ class PageRenderer:
             finalize=_finalize,
             autoescape=True,  # with _finalize: values are escaped for Markdown; macros stay Markup
             keep_trailing_newline=True,
+            auto_reload=False,  # templates do not change during a build (serve makes a new renderer per build)
             trim_blocks=True,
             lstrip_blocks=True,
         )
@@ -137,15 +140,31 @@ class PageRenderer:
         # repeat them more often: rank the record the abbreviation belongs to first.
         return f"---\nsearch:\n  boost: {boost}\n---\n\n{page}" if boost else page
 
+    def record_pages(self, records: list) -> dict[str, str]:
+        """Each record's page, by record id. Rendering is most of page generation; for a large
+        handbook a forked second process renders every other record on the build's second core."""
+        if len(records) < PARALLEL_FROM or not _can_fork():
+            return {record.id: self.record_page(record) for record in records}
+        global _forked_renderer
+        _forked_renderer = self  # the child inherits it: nothing is pickled but the ids and the pages
+        try:
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                theirs = pool.apply_async(_render_in_child, ([record.id for record in records[1::2]],))
+                mine = {record.id: self.record_page(record) for record in records[0::2]}
+                return {**mine, **theirs.get()}
+        finally:
+            _forked_renderer = None
+
     def pages(self) -> dict[str, str]:
         """Every generated page: path below the generated docs folder -> Markdown."""
         pages: dict[str, str] = {}
+        record_pages = self.record_pages([record for kind in KIND_ORDER for record in self.book.kind(kind)])
         for kind in KIND_ORDER:
             records = self.book.kind(kind)
             folder, heading = SECTION[kind]
             pages[f"{folder}/index.md"] = self.render("index.md.j2", f"{folder}/index.md", kind=kind, heading=heading, records=records)
             for record in records:
-                pages[self.book.page(record)] = self.record_page(record)
+                pages[self.book.page(record)] = record_pages[record.id]
         pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
         pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
@@ -165,6 +184,22 @@ class PageRenderer:
             path = reference_page(group)
             pages[path] = self.render("references.md.j2", path, group=group, groups=groups, entries=entries)
         return pages
+
+
+# Below this many record pages one process renders them all: starting a second costs more than it saves.
+PARALLEL_FROM = 400
+_forked_renderer: PageRenderer | None = None
+
+
+def _can_fork() -> bool:
+    # Forking a process that runs other threads (mkdocs serve's server and watcher) can leave
+    # the child waiting forever on a lock one of them held: there, render in this process.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _render_in_child(ids: list[str]) -> dict[str, str]:
+    renderer = _forked_renderer
+    return {record_id: renderer.record_page(renderer.book.by_id[record_id]) for record_id in ids}
 
 
 def _label(value: str) -> str:

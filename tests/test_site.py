@@ -112,3 +112,14 @@ def test_build_is_byte_identical_when_run_twice(tmp_path):
     assert build(project, "one").returncode == 0
     assert build(project, "two").returncode == 0
     assert _digest(project / "one") == _digest(project / "two")
+
+
+def test_edit_button_opens_the_yaml_record_and_pages_made_from_many_records_have_none(fixture_site):
+    assert re.search(
+        r'href="https://github\.com/[^"]+/blob/main/evidence/therapy/ivig\.yaml" title="Edit this page"',
+        page(fixture_site, "therapies/ivig"),
+    )
+    assert re.search(r'href="[^"]+/blob/main/docs/about\.md" title="Edit this page"', page(fixture_site, "about"))
+    assert 'title="Edit this page"' not in page(fixture_site, "studies")
+    # generated pages are handed to MkDocs in memory: the build writes no Markdown
+    assert not (fixture_site.parent / "build" / "generated").exists()
