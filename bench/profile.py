@@ -24,13 +24,14 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import make_set  # noqa: E402
 
+from generators.render import PARALLEL_FROM  # noqa: E402
+
 # The stages of a build, each the cumulative time of the function that runs it.
 # (file ending, function name) -> what a reader of the table calls it
 STAGES = [
     (("generators/hooks.py", "on_config"), "handbook: our hook, before MkDocs reads any page"),
     (("generators/model.py", "build_model"), "  load, validate and derive the records"),
     (("generators/render.py", "render_pages"), "  render the Markdown pages (Jinja2)"),
-    (("generators/write.py", "write_pages"), "  write the pages that changed"),
     (("generators/history.py", "record_changes"), "  what's new (git history)"),
     (("generators/export.py", "cite_files"), "  cite-this-page files"),
     (("generators/opendata.py", "data_files"), "  open data (JSON, CSV, BibTeX, CSL-JSON, FHIR)"),
@@ -76,7 +77,8 @@ def markdown_report(records: int, total: float, stages, packages, commit: str) -
         "# Where the build's time goes\n",
         f"`mkdocs build` (site only) of {records:,} synthetic records under cProfile, commit `{commit}`, "
         f"{dt.date.today().isoformat()}, {os.cpu_count()} cores: {total:.1f} s in all under the profiler. "
-        "`make profile` writes this file.\n",
+        f"`make profile` writes this file. From {PARALLEL_FROM} record pages on, a forked second process renders every other "
+        "record page; its half is not in the profile, which sees only the main process.\n",
         "## By stage (cumulative time; indented rows are parts of the row above)\n",
         "| stage | seconds | share |",
         "|---|---:|---:|",
