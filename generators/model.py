@@ -259,11 +259,11 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
 
 def build_model(root: Path) -> Handbook:
     """Load, check and derive the handbook; raise InputError listing every problem at once."""
-    # The model lives for the whole build. Python's cyclic collector kept walking its objects,
-    # while they were made and again during rendering (a third of page generation at 5,000
-    # records); they hold almost no cycles, so build without it, then set the model aside from
-    # it (gc.freeze). Plain reference counting still frees the model when it is dropped, and the
-    # next build (mkdocs serve) first hands the previous one back to the collector.
+    # The model lives for the whole build. Python's cyclic collector kept walking its objects
+    # while they were made and again while pages were rendered (at 5,000 records, page generation
+    # took 4.9 s with it and 3.9 s without); they hold almost no cycles, so build without it, then
+    # set the model aside from it (gc.freeze). Reference counting still frees the model when it is
+    # dropped, and the next build (mkdocs serve) first hands the previous one back to the collector.
     gc.unfreeze()
     collecting = gc.isenabled()
     gc.disable()
