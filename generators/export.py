@@ -105,7 +105,7 @@ def bibtex_of(book: Handbook, keys, texts: dict[str, str] | None = None) -> str:
 
 def cite_files(book: Handbook, version: str, site_url: str, date: dt.date) -> dict[str, str]:
     files: dict[str, str] = {}
-    pages = [record for record in book.records if record.kind != "recommendation"]  # recommendations: through their guideline's page
+    pages = book.page_records()
     cited = {record.id: book.cited_on_page(record) for record in pages}
     texts = entry_texts(book, sorted({key for keys in cited.values() for key in keys}))
     for record in pages:

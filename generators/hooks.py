@@ -152,11 +152,7 @@ def on_files(files, config):
 
 def record_sources(book: Handbook, root: Path, docs_dir: Path) -> dict[str, str]:
     """Page -> its record's file, relative to docs/ (as the theme's edit link is built from edit_uri)."""
-    return {
-        book.page(record): os.path.relpath(root / record.path, docs_dir).replace(os.sep, "/")
-        for record in book.records
-        if record.kind != "recommendation"  # shown on, and edited with, its guideline's page
-    }
+    return {book.page(record): os.path.relpath(root / record.path, docs_dir).replace(os.sep, "/") for record in book.page_records()}
 
 
 _ADJACENT_CITATIONS = re.compile(r"</sup>(?=<sup id=\"fnref)")

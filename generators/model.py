@@ -142,9 +142,13 @@ class Handbook:
     def days_since_review(self, record: Record) -> int:
         return (today() - dt.date.fromisoformat(str(record.data["last_reviewed"]))).days
 
+    def page_records(self) -> list[Record]:
+        """Records with a page of their own: a recommendation is shown, cited and edited with its guideline."""
+        return [r for r in self.records if r.kind != "recommendation"]
+
     def stale(self) -> list[Record]:
         """Records due for review, oldest review first (recommendations are reviewed with their guideline)."""
-        due = [r for r in self.records if r.kind != "recommendation" and self.review_due(r)]
+        due = [r for r in self.page_records() if self.review_due(r)]
         return sorted(due, key=lambda r: (str(r.data["last_reviewed"]), r.kind, r.id))
 
     def kind(self, kind: str) -> list[Record]:
