@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean bench profile
+.PHONY: site test validate serve new clean bench profile migrate
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 # unless RECORDS is given). Writes bench/profile.md.
 profile: $(STAMP)
 	$(BIN)/python bench/profile.py $(if $(RECORDS),--records $(RECORDS))
+
+# Upgrade every record to the current record format (schema_version); see migrations/.
+migrate: $(STAMP)
+	$(BIN)/python -m migrations
 
 # make new KIND=study ID=my-trial
 new: $(STAMP)

@@ -42,15 +42,52 @@ def authors(entry: BibEntry) -> str:
 
 
 def first_author_surname(entry: BibEntry) -> str:
+    """The name a reference is filed under: its first author's surname, or the issuing organisation."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
-    return _plain(" ".join(people[0].last_names)) if people else entry.key
+    if people:
+        return _plain(" ".join(people[0].last_names))
+    return _plain(entry.fields.get("organization", "")) or entry.key
+
+
+# --- kinds of reference -------------------------------------------------------------------
+# A journal article (or book) is found by its DOI or PMID. The other kinds carry what a reader
+# can open instead: a registry id and URL, a congress abstract's number and URL, an issuer,
+# date and URL. Each is labelled wherever it is shown, so a press release never passes for a paper.
+REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "regulatory")
+KIND_LABEL = {
+    "article": "",
+    "registry": "Trial registry record",
+    "congress-abstract": "Congress abstract",
+    "press-release": "Press release \u2014 not peer reviewed",
+    "regulatory": "Regulatory document",
+}
+# The BibTeX entry type each kind is written as.
+KIND_ENTRY_TYPES = {
+    "registry": ("online", "misc"),
+    "congress-abstract": ("inproceedings",),
+    "press-release": ("online", "misc"),
+    "regulatory": ("online", "misc"),
+}
+
+
+def reference_kind(entry: BibEntry) -> str:
+    """article (journals, books), registry, congress-abstract, press-release or regulatory."""
+    return entry.fields.get("kind", "").strip() or "article"
+
+
+def source_url(entry: BibEntry) -> str:
+    """Where a reference without a DOI or PMID can be opened."""
+    return entry.fields.get("url", "").strip()
 
 
 _FORMATTED_FIELDS = {"title", "journal", "booktitle", "publisher", "howpublished", "year", "volume", "number", "pages"}
 
 
 def format_reference(entry: BibEntry) -> str:
-    """Authors. Title. Journal. Year;Volume(Issue):Pages."""
+    """Authors. Title. Journal. Year;Volume(Issue):Pages. Other kinds end with what they are."""
+    kind = reference_kind(entry)
+    if kind != "article":
+        return _format_other(entry, kind)
     f = {k: _plain(v) for k, v in entry.fields.items() if k in _FORMATTED_FIELDS}
     names = authors(entry)
     parts = [names + "."] if names else []
@@ -70,6 +107,21 @@ def format_reference(entry: BibEntry) -> str:
     elif detail:
         parts.append(detail + ".")
     return " ".join(parts)
+
+
+def _format_other(entry: BibEntry, kind: str) -> str:
+    f = {k: _plain(v) for k, v in entry.fields.items()}
+    title = f.get("title", "").rstrip(".")
+    read = f" Read {f['urldate']}." if f.get("urldate") else ""
+    if kind == "registry":
+        return f"{f.get('organization', 'Trial registry')}. {title}. Registry record {f.get('number', '')}.{read} [{KIND_LABEL[kind]}]"
+    if kind == "congress-abstract":
+        names = authors(entry)
+        number = f" Abstract {f['number']}." if f.get("number") else ""
+        lead = f"{names}. " if names else ""
+        return f"{lead}{title}. {f.get('booktitle', '')}; {f.get('year', '')}.{number}{read} [{KIND_LABEL[kind]}]"
+    what = "Press release" if kind == "press-release" else "Issued"
+    return f"{f.get('organization', '')}. {title}. {what} {f.get('issued', f.get('year', ''))}.{read} [{KIND_LABEL[kind]}]"
 
 
 def doi_url(entry: BibEntry) -> str:
@@ -104,4 +156,17 @@ def reference_page(group: str) -> str:
     return f"references/{group.lower()}.md"
 
 
-__all__ = ["format_reference", "authors", "doi_url", "pmid_url", "sort_key", "reference_groups", "reference_page", "Text"]
+__all__ = [
+    "REFERENCE_KINDS",
+    "KIND_LABEL",
+    "reference_kind",
+    "source_url",
+    "format_reference",
+    "authors",
+    "doi_url",
+    "pmid_url",
+    "sort_key",
+    "reference_groups",
+    "reference_page",
+    "Text",
+]

@@ -135,10 +135,10 @@ def pipeline_timeline_svg(book: Handbook) -> str:
     for i, (s, start, end, checked) in enumerate(rows):
         d = s.data
         y = top + i * row_h
-        colour = STATUS_COLOUR.get(d.get("status"), "#555555")
+        colour = STATUS_COLOUR.get(d.get("trial_status"), "#555555")
         name = d.get("acronym") or d["title"]
         out.append(_text(label_w - 8, y + 14, name[:38], size=10, anchor="end"))
-        status = str(d.get("status", "")).replace("-", " ")
+        status = str(d.get("trial_status", "")).replace("-", " ")
         if end is not None:
             status += f", expected {d['expected_completion']}"
         if d.get("status_checked"):

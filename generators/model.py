@@ -162,6 +162,10 @@ class Handbook:
     def studies_of_therapy(self, therapy_id: str) -> list[Record]:
         return sorted(self.named_by(therapy_id, "study"), key=study_order)
 
+    def study_safety(self, therapy_id: str) -> list[tuple[Record, dict]]:
+        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section."""
+        return [(s, item) for s in self.studies_of_therapy(therapy_id) for item in s.data.get("safety") or []]
+
     def studies_in_subtype(self, subtype_id: str) -> list[Record]:
         return sorted(self.named_by(subtype_id, "study"), key=study_order)
 
@@ -201,7 +205,7 @@ def url_path(page: str) -> str:
 
 
 def _in_pipeline(study: Record) -> bool:
-    if study.data["status"] != "completed":
+    if study.data["trial_status"] != "completed":
         return True
     provenances = {f.get("provenance") for f in study.data.get("results") or []}
     return bool(provenances) and provenances <= {"press-release", "congress-abstract", "registry"}

@@ -272,7 +272,7 @@ def evidence_resource(book: Handbook, study: Record, version: str, site_url: str
     resource["lastReviewDate"] = str(d["last_reviewed"])
     resource["citeAsMarkdown"] = f"{AUTHOR}. {d['title']}. {HANDBOOK}, version {version}. {url}"
 
-    notes = [f"Study status: {d['status']}"]
+    notes = [f"Trial status: {d['trial_status']}"]
     if d.get("phase"):
         notes.append(f"Phase: {d['phase']}")
     if d.get("design_detail"):

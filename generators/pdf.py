@@ -41,7 +41,8 @@ _LINK = re.compile(r"\]\(([^)\s]+?\.md)(#[\w-]+)?\)")
 _FILE_LINK = re.compile(r"\]\((?![a-zA-Z][\w+.-]*:|#|/)([^)\s]+?)\)")  # relative, not a page: ../cite/x.bib
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)")
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
-_ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*\n?)+)', re.MULTILINE)
+# An admonition's body: indented lines, with blank lines inside it when more indented lines follow.
+_ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*(?:\n|$)|\n(?=    ))+)', re.MULTILINE)
 
 
 class PdfError(Exception):
@@ -59,9 +60,12 @@ def _anchor(label: str) -> str:
 
 
 def _plain_admonitions(text: str) -> str:
+    """Admonitions become block quotes that keep their paragraphs and lists."""
+
     def replace(m):
-        body = " ".join(line.strip() for line in m.group(2).splitlines())
-        return f"> **{m.group(1)}.** {body}\n"
+        lines = [line[4:] for line in m.group(2).rstrip("\n").split("\n")]
+        body = "\n".join(f"> {line}".rstrip() for line in lines)
+        return f"> **{m.group(1)}.**\n>\n{body}\n\n"
 
     return _ADMONITION.sub(replace, text)
 

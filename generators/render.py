@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_page
+from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -206,6 +206,11 @@ def _label(value: str) -> str:
     return str(value).replace("-", " ").capitalize() if value else ""
 
 
+def _link_text(entry) -> str:
+    kind = reference_kind(entry)
+    return {"registry": f"{entry.fields.get('number', 'registry record')}", "congress-abstract": "abstract"}.get(kind, "source")
+
+
 def reference_markdown(entry) -> str:
     """A reference as readers see it everywhere (page footnotes, reference pages, the PDF's list):
     Vancouver-style text, then its DOI and PubMed links."""
@@ -214,6 +219,8 @@ def reference_markdown(entry) -> str:
         links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
     if pmid_url(entry):
         links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
+    if source_url(entry) and not links:
+        links.append(f"[{md_escape(_link_text(entry))}]({source_url(entry)})")
     return " ".join([md_escape(format_reference(entry)), " · ".join(links)]).strip()
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
+from .bibliography import KIND_ENTRY_TYPES, REFERENCE_KINDS, reference_kind
 from .load import KINDS, Bibliography, Record
 from .problems import Problem, close_match, field_name
 from .validate import _registry, schema_for
@@ -275,26 +276,30 @@ def studies_state_their_source(records: list[Record], bib: Bibliography) -> Iter
                 "a study needs a publication or a registry id",
                 "add the publication's key, or the registry id if it is not published yet",
             )
-        status = r.data.get("status")
+        status = r.data.get("trial_status")
         if status in NOT_STARTED | {"terminated", "withdrawn"} and "status_checked" not in r.data:
             yield Problem(
                 r.path,
-                r.line(("status",)),
+                r.line(("trial_status",)),
                 "status_checked",
-                f"a study with status {status} needs the date its status was checked",
+                f"a study with trial_status {status} needs the date its status was checked",
                 "add status_checked: YYYY-MM-DD",
             )
         if status == "completed" and r.data.get("primary_endpoint_met") != "pending" and not r.data.get("results"):
             yield Problem(
                 r.path,
-                r.line(("status",)),
+                r.line(("trial_status",)),
                 "results",
                 "a completed study needs its results",
                 "add results with the figures as reported, or set primary_endpoint_met: pending",
             )
         if "primary_endpoint_met" not in r.data and status == "completed":
             yield Problem(
-                r.path, r.line(("status",)), "primary_endpoint_met", "say whether the primary endpoint was met", "yes, no, pending or n/a"
+                r.path,
+                r.line(("trial_status",)),
+                "primary_endpoint_met",
+                "say whether the primary endpoint was met",
+                "yes, no, pending or n/a",
             )
 
 
@@ -317,9 +322,18 @@ def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) 
     for key, e in bib.entries.items():
         if not KEY_FORM.match(key):
             yield Problem(bib.path, e.line, key, "the key is not in the form surname + year + optional word", "e.g. aggarwal2022")
+        kind = reference_kind(e)
+        if kind not in REFERENCE_KINDS:
+            yield Problem(
+                bib.path,
+                e.line,
+                key,
+                f'kind "{kind}" is not a kind of reference',
+                f"use one of: {', '.join(REFERENCE_KINDS[1:])}, or leave kind out for a journal article or book",
+            )
+            continue
+        yield from _reference_kind_problems(bib, key, e, kind)
         doi, pmid = e.fields.get("doi", "").strip(), e.fields.get("pmid", "").strip()
-        if not doi and not pmid:
-            yield Problem(bib.path, e.line, key, "the entry has neither a doi nor a pmid", "add the DOI or PMID shown on the source page")
         if doi and not DOI_FORM.match(doi):
             yield Problem(
                 bib.path,
@@ -333,13 +347,85 @@ def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) 
         for name in REQUIRED_BIB_FIELDS.get(e.type, ("title", "year")):
             if not e.fields.get(name):
                 yield Problem(bib.path, e.line, key, f"the {e.type} entry has no {name}", f"add {name} = {{...}}")
-        if "author" not in e.persons and "editor" not in e.persons:
+        if "author" not in e.persons and "editor" not in e.persons and kind in ("article", "congress-abstract"):
             yield Problem(bib.path, e.line, key, "the entry has no author", "add author = {Surname, Given and ...}")
         year = e.fields.get("year", "")
         if year and not re.fullmatch(r"\d{4}", year):
             yield Problem(bib.path, e.line, key, f'year "{year}" is not a four-digit year')
         if "%" in e.fields.get("title", ""):
             yield Problem(bib.path, e.line, key, "a % in the title cuts it short in BibTeX", "write \\% instead")
+
+
+KIND_FIELDS = {  # what a reader needs to open each kind of reference, and how to write it
+    "registry": (
+        ("organization", "the registry, e.g. ClinicalTrials.gov"),
+        ("number", "the registry id, e.g. NCT04044690"),
+        ("url", "the registry page"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
+    "congress-abstract": (
+        ("booktitle", "the meeting, e.g. EULAR 2025 European Congress of Rheumatology"),
+        ("number", "the abstract number, e.g. OP0002"),
+        ("url", "where the abstract is published"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
+    "press-release": (
+        ("organization", "the issuer"),
+        ("issued", "the date of the release, YYYY-MM-DD"),
+        ("url", "the release"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
+    "regulatory": (
+        ("organization", "the agency or company that issued it"),
+        ("issued", "the document's date, YYYY-MM-DD (or YYYY-MM)"),
+        ("url", "the document"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
+}
+_DATE_FORM = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def _reference_kind_problems(bib: Bibliography, key: str, e, kind: str) -> Iterator[Problem]:
+    """Each kind of reference carries something a reader can open."""
+    if kind == "article":
+        if not e.fields.get("doi", "").strip() and not e.fields.get("pmid", "").strip():
+            yield Problem(
+                bib.path,
+                e.line,
+                key,
+                "the entry has neither a doi nor a pmid",
+                "add the DOI or PMID shown on the source page; a registry record, congress abstract, press release or "
+                "regulatory document needs kind = {registry} (or congress-abstract, press-release, regulatory) instead",
+            )
+        return
+    if e.type not in KIND_ENTRY_TYPES[kind]:
+        yield Problem(
+            bib.path,
+            e.line,
+            key,
+            f"a {kind} reference is written as @{KIND_ENTRY_TYPES[kind][0]}, not @{e.type}",
+            f"change @{e.type} to @{KIND_ENTRY_TYPES[kind][0]}",
+        )
+    for name, what in KIND_FIELDS[kind]:
+        value = e.fields.get(name, "").strip()
+        if not value:
+            yield Problem(bib.path, e.line, key, f"a {kind} reference needs {name}", f"add {name} = {{...}}: {what}")
+        elif name in ("urldate", "issued") and not _DATE_FORM.match(value):
+            yield Problem(bib.path, e.line, key, f'{name} "{value}" is not a date', "write it YYYY-MM-DD")
+        elif name == "url" and not value.startswith(("https://", "http://")):
+            yield Problem(bib.path, e.line, key, f'url "{value}" is not a web address', "give the full address starting with https://")
+    if (
+        kind == "registry"
+        and e.fields.get("number")
+        and not any(form.match(e.fields["number"].strip()) for form in REGISTRY_ID_FORMS.values())
+    ):
+        yield Problem(
+            bib.path,
+            e.line,
+            key,
+            f'number "{e.fields["number"]}" is not a registry id we recognise',
+            "e.g. NCT04044690, ISRCTN48188950, EudraCT 2018-003171-35, UMIN000014344",
+        )
 
 
 @rule
@@ -356,6 +442,62 @@ def doi_and_pmid_are_not_shared(records: list[Record], bib: Bibliography) -> Ite
                 )
             else:
                 seen[value] = key
+
+
+@rule
+def therapies_state_their_safety(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """Safety belongs beside efficacy: a therapy with reported study results or an approval says what is
+    known of its harms, in its own safety section or through the safety of its studies (shown on its page).
+    A therapy studied only in trials still under way has no harms reported yet; its page says so."""
+    reported = {t for r in records if r.kind == "study" and r.data.get("results") for t in r.data.get("therapies") or []}
+    with_study_safety = {t for r in records if r.kind == "study" and r.data.get("safety") for t in r.data.get("therapies") or []}
+    for r in records:
+        if r.kind != "therapy" or r.data.get("safety") or r.id in with_study_safety:
+            continue
+        if r.id in reported or r.data.get("approvals"):
+            why = "an approval" if r.data.get("approvals") else "a study with results"
+            yield Problem(
+                r.path,
+                r.line(("id",)),
+                "safety",
+                f"this therapy has {why} but no safety section",
+                "add safety: with adverse_events (as the studies report them), warnings (from the label) and/or monitoring",
+            )
+
+
+RECOMMENDATION_SUBJECTS = ("subtypes", "autoantibodies", "therapies", "topics")
+
+
+@rule
+def recommendations_say_what_they_are_about(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """A recommendation reaches readers on the pages it is about, so it must name at least one."""
+    for r in records:
+        if r.kind == "recommendation" and not any(r.data.get(name) for name in RECOMMENDATION_SUBJECTS):
+            yield Problem(
+                r.path,
+                r.line(("statement",)),
+                "subtypes",
+                "the recommendation names no subtype, autoantibody, therapy or topic",
+                "add subtypes:, autoantibodies:, therapies: or topics: with the ids of the pages it should appear on",
+            )
+
+
+@rule
+def links_avoid_withdrawn_records(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """A withdrawn record has no page any more; a record that still names it would link nowhere."""
+    withdrawn = {r.id: r for r in records if r.data.get("status") == "withdrawn"}
+    for r in records:
+        if r.data.get("status") == "withdrawn":
+            continue
+        for path, value, _ in referenced_ids(r):
+            if value in withdrawn:
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f'names "{value}", which is withdrawn ({withdrawn[value].path})',
+                    "remove the link, or name the record that replaces it",
+                )
 
 
 def check_rules(records: list[Record], bib: Bibliography, complete: bool = True) -> list[Problem]:

@@ -43,7 +43,7 @@ def template_text(kind: str, record_id: str) -> str:
         elif name == "last_reviewed":
             value = dt.date.today().isoformat()
         elif name == "schema_version":
-            value = 1
+            value = prop.get("const", 2)
         else:
             value = (prop.get("examples") or [""])[0]
         lines += _comment(f"{prop.get('title', name)}: {prop.get('description', '')}", "")

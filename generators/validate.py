@@ -178,6 +178,21 @@ def _problem(record: Record, error) -> Problem | list[Problem]:
     return Problem(record.path, record.line(path), name, error.message)
 
 
+def _outdated_format(record: Record) -> Problem | None:
+    """A record written in an older format gets one problem that says how to upgrade it."""
+    version = record.data.get("schema_version") if isinstance(record.data, dict) else None
+    current = _resolve(schema_for(record.kind)["properties"]["schema_version"]).get("const")
+    if isinstance(version, int) and current and version < current:
+        return Problem(
+            record.path,
+            record.line(("schema_version",)),
+            "schema_version",
+            f"this record is written in format version {version}; the handbook now reads version {current}",
+            "run `make migrate` (python -m migrations), which upgrades every record, then check the diff",
+        )
+    return None
+
+
 def _leaf_errors(error):
     """Errors inside if/then, anyOf and friends carry the useful detail in their context."""
     if error.context:
@@ -190,6 +205,9 @@ def _leaf_errors(error):
 def check_schema(record: Record) -> list[Problem]:
     if fast_validator_for(record.kind).is_valid(record.data):
         return []
+    outdated = _outdated_format(record)
+    if outdated:
+        return [outdated]  # every other message would only repeat what the upgrade changes
     validator = validator_for(record.kind)
     problems = []
     for error in validator.iter_errors(record.data):

@@ -111,7 +111,7 @@ def test_every_completed_study_has_design_n_endpoint_and_result():
     for study in BOOK.kind("study"):
         d = study.data
         assert d["design"] and d["n"] and d["primary_endpoint"], study.id
-        if d["status"] == "completed" and d.get("primary_endpoint_met") != "pending":
+        if d["trial_status"] == "completed" and d.get("primary_endpoint_met") != "pending":
             assert d.get("results"), study.id
 
 
