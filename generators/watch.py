@@ -138,7 +138,9 @@ def compare(record: Record, registry_id: str, entry: dict, primary: bool) -> Tri
     data = record.data
     recorded = trial_status(record)
     registry_status = CTGOV_STATUS.get(entry["overall_status"])
-    shown = f"{registry_status or '?'} ({entry['overall_status']})"
+    shown = f"{registry_status or '?'} ({entry['overall_status']}"
+    # UNKNOWN: the registry has not been verified for two years; it keeps the last status it knew
+    shown += f"; last known {entry['last_known_status']})" if entry.get("last_known_status") else ")"
     if registry_status is None:
         check.rows.append(Row("Trial status", recorded or "not recorded", shown, True))
         check.notes.append(f"ClinicalTrials.gov status {entry['overall_status']} has no equivalent `trial_status`; decide by hand.")
@@ -224,11 +226,22 @@ def check_registries(records: list[Record], fetcher, watch: Watch) -> None:
 # --- literature check --------------------------------------------------------------------------
 
 
+GREEK = str.maketrans({"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"})
+
+
 def _phrase(text: str) -> str:
-    """A record title as a PubMed phrase: without its parenthesis and the word 'antibody'."""
-    text = re.sub(r"\s*\([^)]*\)", "", text).replace('"', "").strip()
+    """A name as a PubMed phrase: without parentheses, quotes, Greek letters or the word 'antibody'."""
+    text = re.sub(r"\s*\([^)]*\)", "", text).replace('"', "").translate(GREEK).strip()
     text = re.sub(r"\s+antibod(y|ies)$", "", text, flags=re.IGNORECASE)
     return f'"{text}"[tiab]'
+
+
+def _names(record: Record) -> str:
+    """The record's title and aliases, OR-ed: a drug or antibody goes by several names in titles and abstracts."""
+    names = [str(record.data.get("title", record.id))]
+    names += [str(a) for a in record.data.get("aliases") or [] if len(str(a)) >= 3]
+    phrases = list({_phrase(n).lower(): _phrase(n) for n in reversed(names)}.values())[::-1]  # PubMed ignores case
+    return phrases[0] if len(phrases) == 1 else f"({' OR '.join(phrases)})"
 
 
 def _year(entry) -> int | None:
@@ -245,7 +258,7 @@ def literature_subjects(records: list[Record], bib) -> list[dict]:
         years = [y for _, key in cited_keys(record) if (y := _year(bib.entries.get(key)))]
         newest = max(years) if years else None
         if record.kind in ("therapy", "autoantibody"):
-            term = f"{_phrase(str(record.data.get('title', record.id)))} AND {MYOSITIS}"
+            term = f"{_names(record)} AND {MYOSITIS}"
             label = f"{'Therapy' if record.kind == 'therapy' else 'Autoantibody'}: {record.data.get('title', record.id)}"
         elif record.kind == "study":
             ncts = [str(i) for i in record.data.get("registry_ids") or [] if NCT.match(str(i))]

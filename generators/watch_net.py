@@ -184,6 +184,7 @@ def parse_ctgov_study(study, what: str) -> dict:
     return {
         "nct_id": (protocol.get("identificationModule") or {}).get("nctId", ""),
         "overall_status": status["overallStatus"],
+        "last_known_status": str(status.get("lastKnownStatus") or ""),
         "primary_completion": _date(status.get("primaryCompletionDateStruct")),
         "completion": _date(status.get("completionDateStruct")),
         "last_update": _date(status.get("lastUpdatePostDateStruct"))[0],

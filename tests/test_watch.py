@@ -314,3 +314,37 @@ def test_apply_status_never_half_writes_a_record(project, tmp_path, monkeypatch)
         run(only(project, "watch-alpha"), make_fetcher(FIXTURES), TODAY, literature=False, apply=True)
     assert alpha.read_bytes() == before
     assert not list(alpha.parent.glob(".*.tmp"))
+
+
+@responses.activate
+def test_unknown_and_expanded_access_statuses_are_shown_for_a_person_to_judge(project, clock):
+    unknown = json.loads(recorded("NCT99990001"))
+    unknown["protocolSection"]["statusModule"].update(overallStatus="UNKNOWN", lastKnownStatus="RECRUITING")
+    withheld = json.loads(recorded("NCT99990002"))
+    withheld["protocolSection"]["statusModule"]["overallStatus"] = "WITHHELD"
+    responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), json=unknown)
+    responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), json=withheld)
+    report = render(run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False))
+    assert "| Trial status | recruiting | unknown (UNKNOWN; last known RECRUITING) | **changed** |" in report
+    assert "trial_status: unknown\nstatus_checked: 2026-12-01" in report
+    assert "| Trial status | active-not-recruiting | ? (WITHHELD) | **changed** |" in report
+    assert "- ClinicalTrials.gov status WITHHELD has no equivalent `trial_status`; decide by hand." in report
+
+
+def test_the_written_report_can_be_cut_to_fit_an_issue(project, tmp_path, monkeypatch):
+    code, report = cli(project, tmp_path, monkeypatch, "--max-chars", "1500")
+    assert len(report) <= 1500
+    assert report.endswith("…(report cut to fit; the full report is in the job log)\n")
+
+
+def test_the_watch_workflow_has_least_privilege():
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "watch.yml").read_text())
+    triggers = flow.get(True) or flow.get("on")
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert flow["permissions"] == {}
+    (job,) = flow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert job["steps"][0]["with"]["persist-credentials"] is False
+    assert "python -m generators watch" in json.dumps(job["steps"])
