@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean bench profile migrate
+.PHONY: site test validate serve new clean bench profile migrate watch
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ profile: $(STAMP)
 # Upgrade every record to the current record format (schema_version); see migrations/.
 migrate: $(STAMP)
 	$(BIN)/python -m migrations
+
+# What changed in the trial registries and PubMed since the records were written -> build/watch-report.md.
+# make fails only when checks failed and nothing changed (the command's own exit codes: 0 nothing
+# changed, 1 changes found, 2 only errors). Offline, on recorded responses:
+# make watch WATCH_FIXTURES=tests/fixtures/watch (its project/ holds the records those responses answer).
+watch: $(STAMP)
+	$(BIN)/python -m generators $(if $(WATCH_FIXTURES),--root $(WATCH_FIXTURES)/project) watch \
+		$(if $(WATCH_FIXTURES),--fixtures $(WATCH_FIXTURES)) $(WATCH_ARGS); test $$? -le 1
 
 # make new KIND=study ID=my-trial
 new: $(STAMP)

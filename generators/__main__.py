@@ -1,4 +1,4 @@
-"""Command line: python -m generators validate | new KIND ID | pages | pdf OUT | offline SITE_DIR.
+"""Command line: python -m generators validate | new KIND ID | pages | pdf OUT | offline SITE_DIR | watch.
 
 `pages`, `pdf` and `offline` run one stage of the MkDocs build on its own (the benchmark times
 each stage in its own process); `mkdocs build` runs them all through generators/hooks.py.
@@ -117,6 +117,12 @@ def cmd_offline(args) -> int:
     return 0
 
 
+def cmd_watch(args) -> int:
+    from .watch import run_command
+
+    return run_command(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generators", description="IIM evidence handbook generators")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
@@ -138,6 +144,11 @@ def main(argv=None) -> int:
     o = sub.add_parser("offline", help="build the offline copy alone, into SITE_DIR/handbook-offline.zip")
     o.add_argument("site_dir", type=Path)
     o.set_defaults(func=cmd_offline)
+    from .watch import add_arguments as watch_arguments
+
+    w = sub.add_parser("watch", help="compare the records with the trial registries and PubMed; propose status edits")
+    watch_arguments(w)
+    w.set_defaults(func=cmd_watch)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,542 @@
+"""The living-evidence watch: what changed in the trial registries and in PubMed since the records were written.
+
+    python -m generators watch [--out FILE] [--fixtures DIR] [--apply-status] [--max-chars N]
+
+Registry check: every study record with `registry_ids`. NCT ids are read from the ClinicalTrials.gov
+API (version 2); the trial status, primary completion date, enrolment and posted results are compared
+with the record. Other registries have no supported API: their ids are listed as not checked.
+Literature check: one PubMed search per therapy, per autoantibody and per trial (acronym or NCT id),
+for publications dated in a later year than the newest reference the record cites, leaving out
+those already in references.bib.
+
+The report (Markdown, on stdout and in --out) lists what changed and proposes YAML edits for the
+status fields only (`trial_status`, `status_checked`). Results, figures and summaries are never
+written: a person reads the registry entry or the paper first. `--apply-status` rewrites only those
+two lines of a record, in place, through a temporary file and a rename.
+
+Exit codes: 0 nothing changed; 1 changes or new publications found (errors, if any, are in the
+report too); 2 only errors (no check could say whether anything changed), or wrong usage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from .load import Record, load
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+EXIT_NOTHING, EXIT_CHANGES, EXIT_ERRORS = 0, 1, 2
+
+TRIAL_STATUSES = (
+    "completed",
+    "active-not-recruiting",
+    "recruiting",
+    "not-yet-recruiting",
+    "enrolling-by-invitation",
+    "terminated",
+    "withdrawn",
+    "suspended",
+    "unknown",
+)
+# ClinicalTrials.gov overallStatus -> the handbook's trial_status. Expanded-access values
+# (AVAILABLE, NO_LONGER_AVAILABLE, TEMPORARILY_NOT_AVAILABLE, APPROVED_FOR_MARKETING) and
+# WITHHELD have no equivalent and are reported for a person to judge.
+CTGOV_STATUS = {
+    "RECRUITING": "recruiting",
+    "ACTIVE_NOT_RECRUITING": "active-not-recruiting",
+    "NOT_YET_RECRUITING": "not-yet-recruiting",
+    "ENROLLING_BY_INVITATION": "enrolling-by-invitation",
+    "COMPLETED": "completed",
+    "TERMINATED": "terminated",
+    "WITHDRAWN": "withdrawn",
+    "SUSPENDED": "suspended",
+    "UNKNOWN": "unknown",
+}
+REGISTRIES = (  # (pattern, name) for ids the watch cannot check
+    (r"ISRCTN", "ISRCTN"),
+    (r"EU ?CT|\d{4}-5\d{5}-\d{2}-\d{2}", "EU CTR (CTIS)"),
+    (r"EudraCT|\d{4}-\d{6}-\d{2}", "EudraCT"),
+    (r"UMIN", "UMIN-CTR"),
+    (r"jRCT", "jRCT"),
+    (r"JapicCTI", "JAPIC"),
+    (r"ChiCTR", "ChiCTR"),
+    (r"ACTRN", "ANZCTR"),
+    (r"DRKS", "DRKS"),
+    (r"CTRI", "CTRI"),
+    (r"KCT", "CRIS"),
+    (r"IRCT", "IRCT"),
+    (r"NL\d|NTR", "Netherlands Trial Register"),
+)
+MYOSITIS = (
+    "(myositis[tiab] OR dermatomyositis[tiab] OR polymyositis[tiab] OR myopathy[tiab] OR myopathies[tiab]"
+    " OR antisynthetase[tiab] OR anti-synthetase[tiab])"
+)
+NCT = re.compile(r"^NCT\d{8}$")
+
+
+def trial_status(record: Record) -> str | None:
+    """The registry status a study records: `trial_status` (schema 2), else a trial value of `status`."""
+    value = record.data.get("trial_status")
+    if value is None and record.data.get("status") in TRIAL_STATUSES:
+        value = record.data["status"]
+    return str(value) if value is not None else None
+
+
+def status_field(record: Record) -> str:
+    return "trial_status" if "trial_status" in record.data else "status"
+
+
+def registry_name(registry_id: str) -> str:
+    for pattern, name in REGISTRIES:
+        if re.search(pattern, registry_id, re.IGNORECASE):
+            return name
+    return "unrecognised registry"
+
+
+def _name(record: Record) -> str:
+    return str(record.data.get("acronym") or record.data.get("title") or record.id)
+
+
+# --- registry check ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    record: str
+    registry: str
+    changed: bool = False
+
+
+@dataclass
+class TrialCheck:
+    record: Record
+    registry_id: str
+    rows: list[Row] = field(default_factory=list)
+    new_status: str | None = None  # the proposed trial_status, when it differs
+    notes: list[str] = field(default_factory=list)
+    last_update: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return any(r.changed for r in self.rows) or bool(self.notes)
+
+
+def _same_date(recorded: str, registry: str) -> bool:
+    n = min(len(recorded), len(registry))
+    return recorded[:n] == registry[:n]
+
+
+def compare(record: Record, registry_id: str, entry: dict, primary: bool) -> TrialCheck:
+    check = TrialCheck(record, registry_id, last_update=entry["last_update"])
+    data = record.data
+    recorded = trial_status(record)
+    registry_status = CTGOV_STATUS.get(entry["overall_status"])
+    shown = f"{registry_status or '?'} ({entry['overall_status']}"
+    # UNKNOWN: the registry has not been verified for two years; it keeps the last status it knew
+    shown += f"; last known {entry['last_known_status']})" if entry.get("last_known_status") else ")"
+    if registry_status is None:
+        check.rows.append(Row("Trial status", recorded or "not recorded", shown, True))
+        check.notes.append(f"ClinicalTrials.gov status {entry['overall_status']} has no equivalent `trial_status`; decide by hand.")
+    else:
+        differs = registry_status != recorded
+        check.rows.append(Row("Trial status", recorded or "not recorded", shown, differs))
+        if differs and primary:
+            check.new_status = registry_status
+
+    date, kind = entry["primary_completion"]
+    expected = str(data.get("expected_completion") or "")
+    changed = bool(date and expected and not _same_date(expected, date))
+    check.rows.append(Row("Primary completion", expected or "not recorded", f"{date} ({kind})" if date else "not given", changed))
+    date, kind = entry["completion"]
+    check.rows.append(Row("Completion", "no field", f"{date} ({kind})" if date else "not given"))
+
+    count, kind = entry["enrolment"]
+    n, basis = data.get("n"), str(data.get("n_basis") or "")
+    recorded_n = f"{n} ({basis})" if basis else str(n) if n is not None else "not recorded"
+    # Only an enrolment figure is comparable: randomised and analysed counts may rightly differ.
+    changed = count is not None and basis in ("enrolled", "planned") and (n != count or (basis == "planned" and kind == "actual"))
+    check.rows.append(Row("Enrolment", recorded_n, f"{count} ({kind})" if count is not None else "not given", changed))
+
+    has_results = bool(data.get("results"))
+    posted = entry["has_results"]
+    check.rows.append(
+        Row(
+            "Results",
+            "recorded" if has_results else "none recorded",
+            "posted on the registry" if posted else "not posted",
+            posted and not has_results,
+        )
+    )
+    return check
+
+
+@dataclass
+class Watch:
+    today: str
+    checks: list[TrialCheck] = field(default_factory=list)
+    not_checked: list[tuple[Record, str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    searches: list[dict] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    searched: int = 0
+
+    @property
+    def changed(self) -> list[TrialCheck]:
+        return [c for c in self.checks if c.changed]
+
+    @property
+    def new_papers(self) -> list[dict]:
+        return [s for s in self.searches if s["new"]]
+
+    @property
+    def exit_code(self) -> int:
+        if self.changed or self.new_papers:
+            return EXIT_CHANGES
+        return EXIT_ERRORS if self.errors else EXIT_NOTHING
+
+
+def check_registries(records: list[Record], fetcher, watch: Watch) -> None:
+    from .watch_net import NetError
+
+    for record in records:
+        if record.kind != "study" or not isinstance(record.data.get("registry_ids"), list):
+            continue
+        nct_seen = 0
+        for registry_id in record.data["registry_ids"]:
+            registry_id = str(registry_id).strip()
+            if not NCT.match(registry_id):
+                watch.not_checked.append((record, registry_id, registry_name(registry_id)))
+                continue
+            nct_seen += 1
+            try:
+                entry = fetcher.ctgov_study(registry_id)
+            except NetError as error:
+                watch.errors.append(f"{record.path} ({_name(record)}): {error}")
+                continue
+            watch.checks.append(compare(record, registry_id, entry, primary=nct_seen == 1))
+
+
+# --- literature check --------------------------------------------------------------------------
+
+
+GREEK = str.maketrans({"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"})
+
+
+def _phrase(text: str) -> str:
+    """A name as a PubMed phrase: without parentheses, quotes, Greek letters or the word 'antibody'."""
+    text = re.sub(r"\s*\([^)]*\)", "", text).replace('"', "").translate(GREEK).strip()
+    text = re.sub(r"\s+antibod(y|ies)$", "", text, flags=re.IGNORECASE)
+    return f'"{text}"[tiab]'
+
+
+def _names(record: Record) -> str:
+    """The record's title and aliases, OR-ed: a drug or antibody goes by several names in titles and abstracts."""
+    names = [str(record.data.get("title", record.id))]
+    names += [str(a) for a in record.data.get("aliases") or [] if len(str(a)) >= 3]
+    phrases = list({_phrase(n).lower(): _phrase(n) for n in reversed(names)}.values())[::-1]  # PubMed ignores case
+    return phrases[0] if len(phrases) == 1 else f"({' OR '.join(phrases)})"
+
+
+def _year(entry) -> int | None:
+    found = re.search(r"\d{4}", (entry.fields.get("year") or "") if entry else "")
+    return int(found.group(0)) if found else None
+
+
+def literature_subjects(records: list[Record], bib) -> list[dict]:
+    from .rules import cited_keys
+
+    titles = {r.id: str(r.data.get("title", r.id)) for r in records if r.kind == "therapy"}
+    subjects = []
+    for record in records:
+        years = [y for _, key in cited_keys(record) if (y := _year(bib.entries.get(key)))]
+        newest = max(years) if years else None
+        if record.kind in ("therapy", "autoantibody"):
+            term = f"{_names(record)} AND {MYOSITIS}"
+            label = f"{'Therapy' if record.kind == 'therapy' else 'Autoantibody'}: {record.data.get('title', record.id)}"
+        elif record.kind == "study":
+            ncts = [str(i) for i in record.data.get("registry_ids") or [] if NCT.match(str(i))]
+            acronym = str(record.data.get("acronym") or "").replace('"', "")
+            if not ncts and not acronym:
+                continue
+            parts = [f"{i}[si]" for i in ncts]
+            if acronym:
+                therapies = [_phrase(titles[t]) for t in record.data.get("therapies") or [] if t in titles]
+                context = f"({' OR '.join(therapies)})" if therapies else MYOSITIS
+                parts.append(f'("{acronym}"[tiab] AND {context})')
+            term = " OR ".join(parts)
+            label = f"Trial: {_name(record)}"
+        else:
+            continue
+        if newest is not None:
+            mindate, basis = newest + 1, f"newest cited reference {newest}"
+        elif record.kind == "study" and isinstance(record.data.get("year"), int):
+            mindate, basis = record.data["year"], f"no reference cited; record year {record.data['year']}"
+        else:
+            mindate, basis = None, "no reference cited: no date limit"
+        subjects.append({"record": record, "label": label, "term": term, "mindate": mindate, "basis": basis})
+    return subjects
+
+
+def check_literature(records: list[Record], bib, fetcher, watch: Watch) -> None:
+    from .watch_net import NetError
+
+    known_pmids = {e.fields.get("pmid", "").strip() for e in bib.entries.values()} - {""}
+    known_dois = {e.fields.get("doi", "").strip().lower() for e in bib.entries.values()} - {""}
+    for subject in literature_subjects(records, bib):
+        record = subject["record"]
+        watch.searched += 1
+        try:
+            count, pmids = fetcher.pubmed_search(subject["term"], subject["mindate"])
+            unknown = [p for p in pmids if p not in known_pmids]
+            summaries = fetcher.pubmed_summaries(unknown)
+        except NetError as error:
+            watch.errors.append(f"{record.path} ({subject['label']}): {error}")
+            continue
+        new = [summaries.get(p) or {"pmid": p, "title": "(no summary returned)"} for p in unknown]
+        new = [p for p in new if str(p.get("doi", "")).lower() not in known_dois or not p.get("doi")]
+        watch.searches.append(dict(subject, count=count, shown=len(pmids), new=new))
+
+
+# --- applying the status edits -----------------------------------------------------------------
+
+
+def _replace_value(line: bytes, key: str, value: str) -> bytes:
+    """`key: old  # comment\\n` -> `key: value  # comment\\n`, keeping quotes, comment and line ending."""
+    m = re.match(rb"^(" + re.escape(key.encode()) + rb":[ \t]*)(['\"]?)([^'\"#\r\n]*?)\2([ \t]*(?:#[^\r\n]*)?)(\r?\n)?$", line)
+    if not m:
+        raise ValueError(f"cannot read the `{key}` line")
+    return m.group(1) + m.group(2) + value.encode() + m.group(2) + m.group(4) + (m.group(5) or b"")
+
+
+def apply_status(root: Path, check: TrialCheck, today: str) -> str:
+    """Rewrite the trial_status and status_checked lines of one record; the rest stays byte for byte."""
+    record = check.record
+    if "trial_status" not in record.data:
+        return f"{record.path}: not changed, the record has no `trial_status` line yet (schema 1); edit it by hand"
+    path = root / record.path
+    raw = path.read_bytes()
+    lines = raw.splitlines(keepends=True)
+
+    def top_level(key: str) -> int | None:
+        number = record.lines.get((key,))
+        if number is None:
+            return None
+        index = number - 1
+        # the loader gives the line of the value; a top-level key sits on the same line
+        if 0 <= index < len(lines) and lines[index].startswith(key.encode() + b":"):
+            return index
+        raise ValueError(f"`{key}` is not on a line of its own")
+
+    try:
+        at = top_level("trial_status")
+        lines[at] = _replace_value(lines[at], "trial_status", check.new_status)
+        checked = top_level("status_checked")
+        if checked is not None:
+            lines[checked] = _replace_value(lines[checked], "status_checked", today)
+        else:
+            ending = b"\r\n" if lines[at].endswith(b"\r\n") else b"\n"
+            if not lines[at].endswith(b"\n"):
+                lines[at] += ending
+            lines.insert(at + 1, f"status_checked: {today}".encode() + ending)
+    except ValueError as error:
+        return f"{record.path}: not changed, {error}; edit it by hand"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(b"".join(lines))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, path.stat().st_mode & 0o777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return f"{record.path}: trial_status set to {check.new_status}, status_checked to {today}"
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _edit(check: TrialCheck, today: str) -> str:
+    record = check.record
+    now_field = status_field(record)
+    line = record.line((now_field,))
+    now = record.data.get(now_field, "absent")
+    lines = [f"# {record.path}, line {line} (now: {now_field}: {now})"]
+    if now_field == "status":
+        lines.append("# schema 1 record: the registry status moves to trial_status with the migration to schema 2")
+    lines += [f"trial_status: {check.new_status}", f"status_checked: {today}"]
+    return "```yaml\n" + "\n".join(lines) + "\n```"
+
+
+def render(watch: Watch) -> str:
+    out = [f"# Living-evidence watch, {watch.today}", ""]
+    verdict = {
+        EXIT_NOTHING: "nothing changed",
+        EXIT_CHANGES: "changes found",
+        EXIT_ERRORS: "no change found, but some checks failed",
+    }[watch.exit_code]
+    out += [
+        f"**Result: {verdict}.** {len(watch.changed)} of {len(watch.checks)} registry entries checked differ from the records; "
+        f"{len(watch.not_checked)} registry ids not checked automatically; "
+        f"{len(watch.new_papers)} of {watch.searched} PubMed searches found publications not in references.bib; "
+        f"{len(watch.errors)} checks failed.",
+        "",
+        "Nothing here has been written into a record. Read the registry entry or the paper first; "
+        'see CONTRIBUTING.md, "Acting on the living-evidence watch".',
+        "",
+    ]
+    if watch.applied:
+        out += ["## Status edits applied (--apply-status)", ""] + [f"- {a}" for a in watch.applied] + [""]
+
+    out += ["## Registry: what changed", ""]
+    if not watch.changed:
+        out += ["No registered trial differs from its record.", ""]
+    for check in watch.changed:
+        record = check.record
+        url = f"https://clinicaltrials.gov/study/{check.registry_id}"
+        out += [f"### {_name(record)}: {check.registry_id}", ""]
+        out += [
+            f"Record `{record.path}`; registry entry <{url}>" + (f", last updated {check.last_update}." if check.last_update else "."),
+            "",
+        ]
+        out += ["| | Record | ClinicalTrials.gov | |", "|---|---|---|---|"]
+        for row in check.rows:
+            out.append(f"| {row.label} | {_cell(row.record)} | {_cell(row.registry)} | {'**changed**' if row.changed else ''} |")
+        out.append("")
+        out += [f"- {note}" for note in check.notes]
+        if check.notes:
+            out.append("")
+        if check.new_status:
+            out += ["Proposed edit (status fields only):", "", _edit(check, watch.today), ""]
+        by_hand = [r.label for r in check.rows if r.changed and r.label != "Trial status"]
+        if by_hand:
+            fields = {
+                "Primary completion": "`expected_completion`",
+                "Enrolment": "`n`/`n_basis`",
+                "Results": "`results` (from the paper or registry)",
+            }
+            out += ["To do by hand after reading the registry entry: " + ", ".join(fields[label] for label in by_hand) + ".", ""]
+
+    unchanged = [c for c in watch.checks if not c.changed]
+    if unchanged:
+        out += ["## Registry: unchanged", ""]
+        out += [f"- {_name(c.record)} ({c.registry_id}): {trial_status(c.record)}, as recorded" for c in unchanged] + [""]
+
+    if watch.not_checked:
+        out += ["## Registry ids not checked automatically (no supported API)", ""]
+        out += [f"- {_name(r)} (`{r.path}`): {rid}, {name}" for r, rid, name in watch.not_checked] + [""]
+
+    out += ["## Literature: publications newer than the records' references", ""]
+    if not watch.new_papers:
+        out += ["No new publication found.", ""]
+    for search in watch.new_papers:
+        record = search["record"]
+        more = f", newest {search['shown']} shown" if search["count"] > search["shown"] else ""
+        since = f"published {search['mindate']} or later" if search["mindate"] else "any date"
+        link = "https://pubmed.ncbi.nlm.nih.gov/?term=" + quote_plus(search["term"])
+        out += [f"### {search['label']}", ""]
+        out += [
+            f"Record `{record.path}` ({search['basis']}). PubMed, {since}: {search['count']} found{more}; "
+            f"{len(search['new'])} not in references.bib. [Search]({link})",
+            "",
+        ]
+        for paper in search["new"]:
+            details = ", ".join(x for x in (paper.get("first_author"), paper.get("journal"), paper.get("pubdate")) if x)
+            doi = f", doi:{paper['doi']}" if paper.get("doi") else ""
+            out.append(
+                f"- PMID [{paper['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{paper['pmid']}/): {paper.get('title', '')} ({details}{doi})"
+            )
+        out.append("")
+
+    if watch.errors:
+        out += ["## Checks that failed", ""] + [f"- {e}" for e in watch.errors] + [""]
+    out += [
+        "---",
+        "Exit codes of `python -m generators watch`: 0 nothing changed, 1 changes found, 2 only errors.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def truncate(report: str, limit: int | None) -> str:
+    if not limit or len(report) <= limit:
+        return report
+    note = "\n\n…(report cut to fit; the full report is in the job log)\n"
+    return report[: max(0, limit - len(note))].rsplit("\n", 1)[0] + note
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", type=Path, default=CHECKOUT / "build" / "watch-report.md", help="where to write the report (Markdown)")
+    parser.add_argument("--fixtures", type=Path, help="answer requests from recorded responses in this folder (no network)")
+    parser.add_argument("--apply-status", action="store_true", help="rewrite trial_status and status_checked of changed records in place")
+    parser.add_argument("--max-chars", type=int, help="cut the written report to this length (a GitHub issue holds 65,536)")
+    parser.add_argument("--no-literature", action="store_true", help="check the registries only")
+
+
+def _repo_url() -> str:
+    try:
+        found = re.search(r"(?m)^repo_url:\s*(\S+)", (CHECKOUT / "mkdocs.yml").read_text(encoding="utf-8"))
+    except OSError:
+        return ""
+    return found.group(1) if found else ""
+
+
+def make_fetcher(fixtures: Path | None = None, **overrides):
+    from .watch_net import TOOL, Fetcher, ReplaySession
+
+    url = _repo_url()
+    settings = dict(
+        user_agent=f"{TOOL}/1.0" + (f" (+{url})" if url else ""),
+        ncbi_email=os.environ.get("NCBI_EMAIL", ""),
+        ncbi_api_key=os.environ.get("NCBI_API_KEY", ""),
+    )
+    if fixtures is not None:
+        settings.update(session=ReplaySession(fixtures), sleep=lambda seconds: None)
+    settings.update(overrides)
+    return Fetcher(**settings)
+
+
+def run(root: Path, fetcher, today: str, *, literature: bool = True, apply: bool = False) -> Watch:
+    records, bib, problems = load(root)
+    watch = Watch(today)
+    watch.errors += [f"{p.path}:{p.line}: {p.message} (this file was not checked)" for p in problems]
+    check_registries(records, fetcher, watch)
+    if literature:
+        check_literature(records, bib, fetcher, watch)
+    if apply:
+        for check in watch.checks:
+            if check.new_status:
+                watch.applied.append(apply_status(root, check, today))
+    return watch
+
+
+def run_command(args) -> int:
+    from .rules import today
+
+    if args.fixtures is not None and not args.fixtures.is_dir():
+        print(f"error: --fixtures {args.fixtures} is not a folder", file=sys.stderr)
+        return EXIT_ERRORS
+    watch = run(args.root, make_fetcher(args.fixtures), today().isoformat(), literature=not args.no_literature, apply=args.apply_status)
+    report = render(watch)
+    print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.out.with_name(args.out.name + ".tmp")
+    temporary.write_text(truncate(report, args.max_chars), encoding="utf-8")
+    os.replace(temporary, args.out)
+    print(f"Wrote {args.out} (exit code {watch.exit_code})", file=sys.stderr)
+    return watch.exit_code

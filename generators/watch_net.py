@@ -1,0 +1,301 @@
+"""All the network code of the living-evidence watch: ClinicalTrials.gov API v2 and NCBI E-utilities.
+
+One `Fetcher` makes every request: a timeout on each, retries with back-off on timeouts, dropped
+connections, HTTP 429 and 5xx (a 429's Retry-After is honoured), a polite pause between requests to
+the same host (NCBI allows 3 requests a second without an API key, 10 with one) and an identifying
+User-Agent. Whatever goes wrong with one request becomes a `NetError` whose message is written into
+the report; the caller goes on with the next trial or search.
+
+`sleep` and `clock` are injectable so tests never wait, and `ReplaySession` answers requests from
+recorded files (`--fixtures DIR`, see tests/fixtures/watch/README.md) instead of the network.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+CTGOV_STUDY = "https://clinicaltrials.gov/api/v2/studies/{}"
+EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+ESEARCH = EUTILS + "esearch.fcgi"
+ESUMMARY = EUTILS + "esummary.fcgi"
+TOOL = "iim-handbook-watch"
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Seconds between two requests to one host. ClinicalTrials.gov asks for no published figure; about
+# one request a second stays well below the ~50 a minute it is commonly said to tolerate.
+INTERVALS = {"clinicaltrials.gov": 1.2, "eutils.ncbi.nlm.nih.gov": 0.34}
+NCBI_INTERVAL_WITH_KEY = 0.1
+
+
+class NetError(Exception):
+    """A request that failed for good; str() is the sentence the report shows."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Fetcher:
+    session: object = None  # a requests.Session, or anything with its get()
+    user_agent: str = f"{TOOL}/1.0"
+    timeout: tuple = (10, 30)  # connect, read (seconds)
+    retries: int = 3  # retries after the first attempt
+    backoff: float = 2.0  # first pause; doubled after each failed attempt
+    max_wait: float = 120.0  # longest pause, whatever Retry-After asks
+    sleep: object = time.sleep
+    clock: object = time.monotonic
+    ncbi_email: str = ""
+    ncbi_api_key: str = ""
+    requests_made: int = 0
+    _last: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.session is None:
+            self.session = requests.Session()
+
+    def _pause_for(self, host: str) -> None:
+        interval = NCBI_INTERVAL_WITH_KEY if host.startswith("eutils.") and self.ncbi_api_key else INTERVALS.get(host, 1.0)
+        last = self._last.get(host)
+        if last is not None:
+            wait = last + interval - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last[host] = self.clock()
+
+    def _retry_after(self, response) -> float | None:
+        value = (response.headers.get("Retry-After") or "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+    def get(self, url: str, params: dict | None = None, *, what: str) -> requests.Response:
+        """The response to a GET (status 2xx), or NetError naming `what` after the last attempt."""
+        host = urlsplit(url).hostname or ""
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json, application/xml;q=0.9, */*;q=0.1"}
+        delay = self.backoff
+        attempts = self.retries + 1
+        for attempt in range(1, attempts + 1):
+            self._pause_for(host)
+            self.requests_made += 1
+            try:
+                response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+            except requests.Timeout:
+                problem, wait = "timed out", delay
+            except requests.ConnectionError as exc:
+                problem, wait = f"could not connect ({type(exc).__name__})", delay
+            except requests.RequestException as exc:
+                raise NetError(f"{what}: the request failed ({exc})") from exc
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in RETRY_STATUSES:
+                    raise NetError(f"{what}: HTTP {response.status_code}", response.status_code)
+                asked = self._retry_after(response) if response.status_code in (429, 503) else None
+                problem = f"HTTP {response.status_code}" + (" (too many requests)" if response.status_code == 429 else "")
+                wait = delay if asked is None else asked
+            if attempt == attempts:
+                raise NetError(f"{what}: {problem}; gave up after {attempts} attempts")
+            self.sleep(min(wait, self.max_wait))
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    # --- ClinicalTrials.gov ---------------------------------------------------------------
+
+    def ctgov_study(self, nct_id: str) -> dict:
+        """The fields the watch compares, from GET /api/v2/studies/{nctId} (JSON)."""
+        what = f"ClinicalTrials.gov {nct_id}"
+        try:
+            response = self.get(CTGOV_STUDY.format(nct_id), {"format": "json"}, what=what)
+        except NetError as error:
+            if error.status == 404:
+                raise NetError(f"{what}: no such study on ClinicalTrials.gov (HTTP 404); check the id in the record", 404) from None
+            raise
+        try:
+            study = response.json()
+        except ValueError:
+            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        return parse_ctgov_study(study, what)
+
+    # --- NCBI E-utilities -----------------------------------------------------------------
+
+    def _ncbi_params(self, params: dict) -> dict:
+        params = dict(params, tool=TOOL)
+        if self.ncbi_email:
+            params["email"] = self.ncbi_email
+        if self.ncbi_api_key:
+            params["api_key"] = self.ncbi_api_key
+        return params
+
+    def pubmed_search(self, term: str, mindate: int | None, retmax: int = 20) -> tuple[int, list[str]]:
+        """ESearch (XML, its default format): the number of matches and the newest PMIDs."""
+        params = {"db": "pubmed", "term": term, "retmax": retmax, "sort": "pub_date"}
+        if mindate:
+            params.update(datetype="pdat", mindate=str(mindate), maxdate="3000")
+        response = self.get(ESEARCH, self._ncbi_params(params), what="PubMed search")
+        return parse_esearch_xml(response.content)
+
+    def pubmed_summaries(self, pmids: list[str]) -> dict[str, dict]:
+        """ESummary (JSON, version 2.0 document summaries) for some PMIDs, by PMID."""
+        if not pmids:
+            return {}
+        params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "json", "version": "2.0"}
+        response = self.get(ESUMMARY, self._ncbi_params(params), what="PubMed summaries")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NetError(f"PubMed summaries: the response is not valid JSON ({_start(response.text)})") from None
+        return parse_esummary_json(payload)
+
+
+def _start(text: str, limit: int = 60) -> str:
+    text = " ".join((text or "").split()).replace("`", "'")
+    return f"it starts `{text[:limit]}{'…' if len(text) > limit else ''}`" if text else "it is empty"
+
+
+def _date(struct) -> tuple[str, str]:
+    if isinstance(struct, dict) and isinstance(struct.get("date"), str):
+        return struct["date"], str(struct.get("type", "")).lower()
+    return "", ""
+
+
+def parse_ctgov_study(study, what: str) -> dict:
+    if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
+        raise NetError(f"{what}: the response has no protocolSection; the API may have changed")
+    protocol = study["protocolSection"]
+    status = protocol.get("statusModule")
+    if not isinstance(status, dict) or not isinstance(status.get("overallStatus"), str):
+        raise NetError(f"{what}: the response has no statusModule.overallStatus; the API may have changed")
+    enrolment = (protocol.get("designModule") or {}).get("enrollmentInfo") or {}
+    count = enrolment.get("count") if isinstance(enrolment, dict) else None
+    return {
+        "nct_id": (protocol.get("identificationModule") or {}).get("nctId", ""),
+        "overall_status": status["overallStatus"],
+        "last_known_status": str(status.get("lastKnownStatus") or ""),
+        "primary_completion": _date(status.get("primaryCompletionDateStruct")),
+        "completion": _date(status.get("completionDateStruct")),
+        "last_update": _date(status.get("lastUpdatePostDateStruct"))[0],
+        "enrolment": (count, str(enrolment.get("type", "")).lower()) if isinstance(count, int) else (None, ""),
+        "has_results": study.get("hasResults") is True,
+    }
+
+
+def parse_esearch_xml(content: bytes) -> tuple[int, list[str]]:
+    from lxml import etree
+
+    # No DTD loading, no entity expansion, no network: the reply is data, nothing more.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        raise NetError(f"PubMed search: the response is not valid XML ({exc.msg})") from None
+    if root.tag != "eSearchResult":
+        raise NetError(f"PubMed search: expected <eSearchResult>, got <{root.tag}>")
+    error = root.findtext("ERROR")
+    if error:
+        raise NetError(f"PubMed search: E-utilities reported an error: {error.strip()}")
+    count = root.findtext("Count")
+    if count is None or not count.strip().isdigit():
+        raise NetError("PubMed search: the response has no <Count>")
+    return int(count), [i.text.strip() for i in root.findall("IdList/Id") if i.text and i.text.strip().isdigit()]
+
+
+def parse_esummary_json(payload) -> dict[str, dict]:
+    result = payload.get("result") if isinstance(payload, dict) else None
+    if not isinstance(result, dict) or not isinstance(result.get("uids"), list):
+        if isinstance(payload, dict) and payload.get("error"):
+            raise NetError(f"PubMed summaries: E-utilities reported an error: {payload['error']}")
+        raise NetError("PubMed summaries: the response has no result.uids")
+    found = {}
+    for uid in result["uids"]:
+        doc = result.get(uid)
+        if not isinstance(doc, dict) or doc.get("error"):
+            continue
+        ids = {a.get("idtype"): a.get("value") for a in doc.get("articleids", []) if isinstance(a, dict)}
+        authors = [a.get("name") for a in doc.get("authors", []) if isinstance(a, dict) and a.get("name")]
+        found[str(uid)] = {
+            "pmid": str(uid),
+            "title": str(doc.get("title", "")).strip(),
+            "journal": str(doc.get("source") or doc.get("fulljournalname") or ""),
+            "pubdate": str(doc.get("pubdate") or doc.get("epubdate") or ""),
+            "first_author": authors[0] if authors else "",
+            "doi": ids.get("doi") or "",
+            "pubtype": [str(t) for t in doc.get("pubtype", [])],
+        }
+    return found
+
+
+# --- recorded responses -----------------------------------------------------------------------
+
+
+class _Reply(requests.Response):
+    def __init__(self, status: int, body: bytes, content_type: str, url: str):
+        super().__init__()
+        self.status_code = status
+        self._content = body
+        self.headers["Content-Type"] = content_type
+        self.url = url
+        self.encoding = "utf-8"
+
+
+class ReplaySession:
+    """Answers the watch's requests from recorded files instead of the network.
+
+    DIR/ctgov/<NCT id>.json      the study (a missing file is answered with HTTP 404)
+    DIR/pubmed/esearch-<key>.xml an ESearch reply; <key> is the first word of the term in lower
+                                 case (a quoted phrase or a registry id); missing: no matches
+    DIR/pubmed/esummary.json     one ESummary reply holding every summary; each request gets the
+                                 PMIDs it asked for, as the service does
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.requests: list[tuple[str, dict]] = []
+
+    def get(self, url, params=None, headers=None, timeout=None):
+        params = dict(params or {})
+        self.requests.append((url, params))
+        if url.startswith(CTGOV_STUDY.format("")):
+            path = self.folder / "ctgov" / (url.rsplit("/", 1)[1] + ".json")
+            if path.exists():
+                return _Reply(200, path.read_bytes(), "application/json", url)
+            return _Reply(404, b"Study not found", "text/plain", url)
+        if url == ESEARCH:
+            path = self.folder / "pubmed" / f"esearch-{replay_key(params.get('term', ''))}.xml"
+            body = path.read_bytes() if path.exists() else _EMPTY_ESEARCH
+            return _Reply(200, body, "text/xml", url)
+        if url == ESUMMARY:
+            recorded = json.loads((self.folder / "pubmed" / "esummary.json").read_text(encoding="utf-8"))
+            wanted = str(params.get("id", "")).split(",")
+            result = {"uids": [u for u in wanted if u in recorded["result"]]}
+            for uid in wanted:
+                result[uid] = recorded["result"].get(uid, {"uid": uid, "error": "cannot get document summary"})
+            return _Reply(200, json.dumps({"header": recorded.get("header", {}), "result": result}).encode(), "application/json", url)
+        return _Reply(404, b"not recorded", "text/plain", url)
+
+
+def replay_key(term: str) -> str:
+    first = re.match(r'[\s(]*"?([^"\[\]()]+)', term)
+    return re.sub(r"[^a-z0-9]+", "-", first.group(1).lower()).strip("-") if first else "empty"
+
+
+_EMPTY_ESEARCH = (
+    b'<?xml version="1.0" encoding="UTF-8" ?>\n'
+    b'<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
+    b'"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
+    b"<eSearchResult><Count>0</Count><RetMax>0</RetMax><RetStart>0</RetStart><IdList/>"
+    b"<TranslationSet/><QueryTranslation/></eSearchResult>\n"
+)
