@@ -42,6 +42,9 @@ _FILE_LINK = re.compile(r"\]\((?![a-zA-Z][\w+.-]*:|#|/)([^)\s]+?)\)")  # relativ
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)")
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
 _ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*\n?)+)', re.MULTILINE)
+# The interactive calculators (templates/_calculator-*.md.j2): a heading and a raw HTML form
+# between these comments. Paper has no use for them; their tables, outside the markers, are printed.
+_CALCULATOR = re.compile(r"^<!-- calculator:start -->\n.*?^<!-- calculator:end -->\n?", re.MULTILINE | re.DOTALL)
 
 
 class PdfError(Exception):
@@ -126,7 +129,7 @@ class BookAssembler:
         return f"![{m.group(1)}]({target})" if target in self.assets else m.group(1)
 
     def _prepare(self, page: str, demote: int) -> str:
-        text = _plain_admonitions(self._page_text(page))
+        text = _plain_admonitions(_CALCULATOR.sub("", self._page_text(page)))
         text = _HEADING.sub(lambda m: "#" * (len(m.group(1)) + demote) + " ", text)
         lines = text.split("\n")
         for i, line in enumerate(lines):  # the page's own heading carries its anchor

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "project"
-TODAY = "2026-11-21"
+TODAY = "2026-12-01"
 
 sys.path.insert(0, str(ROOT))
 
