@@ -332,3 +332,15 @@ def test_a_weight_edited_in_the_record_changes_table_and_calculator(chromium, tm
             assert shown["category"].startswith("IIM ruled out")
         finally:
             visit.close()
+
+
+def test_inconsistent_calculator_numbers_are_reported_with_their_lines(tmp_path):
+    from conftest import validate
+
+    project = copy_project(ROOT, tmp_path / "project", ROOT)
+    edit(project, "evidence/criteria/eular-acr-2017.yaml", "from_without_biopsy: 7.5", "from_without_biopsy: 5.4")
+    edit(project, "evidence/outcome-measure/total-improvement-score.yaml", "moderate: 45", "moderate: 75")
+    out = validate(project)
+    assert out.returncode != 0
+    assert re.search(r"eular-acr-2017.yaml:\d+: score_model.categories: from_without_biopsy must .* rise", out.stdout + out.stderr)
+    assert re.search(r"total-improvement-score.yaml:\d+: thresholds\[1\]: thresholds must rise", out.stdout + out.stderr)
