@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="handbook-profile-") as tmp:
         project = make_set(args.records, Path(tmp) / "set")
         profile = Path(tmp) / "build.prof"
-        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_EXPORTS="none", HANDBOOK_TODAY="2026-11-21")
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_EXPORTS="none", HANDBOOK_TODAY="2026-12-01")
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "mkdocs", "build", "--strict", "-q"]
         subprocess.run([*command, "-d", str(Path(tmp) / "site")], cwd=project, env=env, check=True)
         stats = pstats.Stats(str(profile))

@@ -32,7 +32,7 @@ from synthetic import make_set  # noqa: E402
 from generators.scaffold import copy_project  # noqa: E402
 
 PY = sys.executable
-ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-11-21"))
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-12-01"))
 STEPS = ["validate", "pages", "mkdocs build", "pdf", "offline copy", "whole build"]
 
 

@@ -138,7 +138,7 @@ def respond(page, table: str, age: str, changes: list[str]) -> dict[str, str]:
     calc = page.locator(".handbook-calculator")
     calc.get_by_label("Adult dermatomyositis" if table == "adult" else "Juvenile dermatomyositis").check()
     calc.get_by_label("Age at assessment").fill(age)
-    for field, value in zip(calc.locator('input[type="number"][max="100"]').all(), changes):
+    for field, value in zip(calc.locator('input[type="number"][max="100"]').all(), changes, strict=True):
         field.fill(value)
     return result(page)
 
@@ -193,7 +193,12 @@ def test_response_uses_juvenile_names_in_the_juvenile_table(chromium, base):
 @pytest.mark.parametrize(
     "table,age,changes,message",
     [
-        ("adult", "12", ["30", "10", "12", "5", "50", "20"], "for a patient under 18 with juvenile dermatomyositis choose the juvenile table"),
+        (
+            "adult",
+            "12",
+            ["30", "10", "12", "5", "50", "20"],
+            "for a patient under 18 with juvenile dermatomyositis choose the juvenile table",
+        ),
         ("adult", "50", ["30", "10", "", "5", "50", "20"], "Enter the change of Manual muscle testing (MMT-8)"),
         ("adult", "50", ["30", "10", "120", "5", "50", "20"], "an improvement cannot exceed 100%"),
         ("adult", "", ["30", "10", "12", "5", "50", "20"], "Enter the age at assessment"),
@@ -285,8 +290,10 @@ def test_calculator_text_meets_wcag_aa_contrast(chromium, base, scheme):
         page = visit.page
         page.locator(".handbook-calculator").get_by_label("No biopsy findings").check()
         page.locator(".handbook-calculator").get_by_label("Rimmed vacuoles").check()  # an error message
-        ratios = page.evaluate(CONTRAST_JS, ".handbook-calculator legend, .handbook-calculator label, .calculator-weight, "
-                                            ".calculator-error-title, .calculator-result li")
+        ratios = page.evaluate(
+            CONTRAST_JS,
+            ".handbook-calculator legend, .handbook-calculator label, .calculator-weight, .calculator-error-title, .calculator-result li",
+        )
         assert ratios and min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda x: x[1])[:3]
     finally:
         visit.close()
@@ -313,11 +320,27 @@ def test_a_weight_edited_in_the_record_changes_table_and_calculator(chromium, tm
     and (test values only, not published ones) logistic constants, so the probability is computed."""
     project = copy_project(ROOT, tmp_path / "project", ROOT)
     record = "evidence/criteria/eular-acr-2017.yaml"
-    edit(project, record, 'item: "Heliotrope rash"\n    weight_without_biopsy: 3.1', 'item: "Heliotrope rash"\n    weight_without_biopsy: 4.4')
-    edit(project, record, "  cite: [lundberg2017]\nperformance:", "  logistic_constant_without_biopsy: 5.0\n  logistic_constant_with_biopsy: 6.0\n  cite: [lundberg2017]\nperformance:")
+    edit(
+        project,
+        record,
+        'item: "Heliotrope rash"\n    weight_without_biopsy: 3.1',
+        'item: "Heliotrope rash"\n    weight_without_biopsy: 4.4',
+    )
+    edit(
+        project,
+        record,
+        "  cite: [lundberg2017]\nperformance:",
+        "  logistic_constant_without_biopsy: 5.0\n  logistic_constant_with_biopsy: 6.0\n  cite: [lundberg2017]\nperformance:",
+    )
     env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1", HANDBOOK_EXPORTS="none")
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"], cwd=project, env=env,
-                           capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr
     html = (project / "site" / "criteria" / "eular-acr-2017" / "index.html").read_text(encoding="utf-8").replace("&#46;", ".")
     assert re.search(r"Heliotrope rash\s*</td>\s*<td>\s*4.4\s*</td>", html), "the printed table shows the new weight"
@@ -328,7 +351,7 @@ def test_a_weight_edited_in_the_record_changes_table_and_calculator(chromium, tm
             assert shown["total"].startswith("4.4")
             # 1 / (1 + e^(5.0 - 4.4)) = 1 / (1 + 1.8221) = 0.3543
             assert shown["probability"] == "35.4%"
-            assert math.isclose(100 / (1 + math.e ** 0.6), 35.43, abs_tol=0.01)
+            assert math.isclose(100 / (1 + math.e**0.6), 35.43, abs_tol=0.01)
             assert shown["category"].startswith("IIM ruled out")
         finally:
             visit.close()
