@@ -58,22 +58,48 @@ def _as_fields(value):
     return value
 
 
+# Results known only from these sources are labelled wherever the evidence is summarised.
+NOT_PEER_REVIEWED = {
+    "press-release": "press release, not peer reviewed",
+    "congress-abstract": "congress abstract",
+    "registry": "registry results",
+}
+# Registry statuses of a trial that has stopped: its results are due, and until they are
+# reported it is shown as "results pending" beside the best evidence.
+FINISHED = {"completed", "terminated"}
+
+
 @dataclass
 class Evidence:
-    """The best available evidence for one therapy in one subtype."""
+    """The best available evidence for one therapy in one subtype (rules: docs/about.md, "How the
+    evidence is summarised"; each rule has a test in tests/test_model.py)."""
 
     design: str  # a key of LEVEL_LABEL, or "none"
     rct_result: str  # positive, negative, mixed, pending, or "" when there is no RCT
-    studies: list = field(default_factory=list)
+    studies: list = field(default_factory=list)  # the studies behind the cell, best first
+    pending: list = field(default_factory=list)  # finished trials whose results are not reported yet
+    grey: list = field(default_factory=list)  # labels of the non-peer-reviewed sources the cell rests on
 
     @property
     def label(self) -> str:
         if self.design == "none":
-            return "No study"
+            return "Results pending" if self.pending else "No study"
         label = LEVEL_LABEL[self.design]
         if self.design == "randomised-controlled" and self.rct_result:
             label += f" ({self.rct_result})"
         return label
+
+    @property
+    def notes(self) -> list[str]:
+        """What a reader must know beside the label: weaker sources, results still to come."""
+        notes = [f"rests partly on a {g}" if len(self.grey_studies) < len(self.studies) else f"rests on a {g}" for g in self.grey]
+        if self.pending:
+            notes.append("results pending: " + ", ".join(s.data.get("acronym") or s.data["title"] for s in self.pending))
+        return notes
+
+    @property
+    def grey_studies(self) -> list:
+        return [s for s in self.studies if _grey_sources(s)]
 
     @property
     def css(self) -> str:
@@ -82,17 +108,38 @@ class Evidence:
         return self.design
 
 
+def reported(study: Record) -> bool:
+    """A study counts as evidence once it has results, or once its primary outcome is known from any source."""
+    return bool(study.data.get("results")) or study.data.get("primary_endpoint_met") in ("yes", "no")
+
+
+def _grey_sources(study: Record) -> list[str]:
+    """The non-peer-reviewed sources a study's results rest on, when nothing peer reviewed backs them."""
+    provenances = {f.get("provenance") for f in study.data.get("results") or []}
+    if not provenances or not provenances <= set(NOT_PEER_REVIEWED):
+        return []
+    return [NOT_PEER_REVIEWED[p] for p in NOT_PEER_REVIEWED if p in provenances]
+
+
 def summarise(studies: list[Record]) -> Evidence:
-    # Only studies with reported results are evidence; a registered trial under way is not.
-    ranked = [s for s in studies if s.data["design"] in LEVEL_RANK and s.data.get("results")]
+    """Every study counts: negative, stopped early, and reported outside a journal.
+
+    The cell takes the best design among reported studies. At the randomised level all reported
+    trials decide together: all met their primary endpoint -> positive, none did -> negative,
+    some did -> mixed, so a later or larger failed trial can never leave the cell positive. Trials
+    that have finished without reported results are listed as results pending.
+    """
+    designed = [s for s in studies if s.data["design"] in LEVEL_RANK]
+    ranked = [s for s in designed if reported(s)]
+    pending = sorted((s for s in designed if not reported(s) and s.data.get("trial_status") in FINISHED), key=study_order)
     if not ranked:
-        return Evidence("none", "", [])
+        return Evidence("none", "", [], pending)
     best = min(LEVEL_RANK[s.data["design"]] for s in ranked)
     design = EVIDENCE_LEVELS[best][0]
+    behind = sorted((s for s in ranked if s.data["design"] == design), key=study_order)
     result = ""
     if design == "randomised-controlled":
-        met = {s.data.get("primary_endpoint_met", "pending") for s in ranked if s.data["design"] == design}
-        decided = met & {"yes", "no"}
+        decided = {s.data.get("primary_endpoint_met") for s in behind} & {"yes", "no"}
         if decided == {"yes"}:
             result = "positive"
         elif decided == {"no"}:
@@ -101,13 +148,14 @@ def summarise(studies: list[Record]) -> Evidence:
             result = "mixed"
         else:
             result = "pending"
-    return Evidence(design, result, sorted(ranked, key=study_order))
+    grey = list(dict.fromkeys(g for s in behind for g in _grey_sources(s)))
+    others = [s for s in sorted(ranked, key=study_order) if s not in behind]
+    return Evidence(design, result, behind + others, pending, grey)
 
 
 def study_order(study: Record):
     """Best design first; within a design, studies with results before trials under way, newest first."""
-    reported = 0 if study.data.get("results") else 1
-    return (LEVEL_RANK.get(study.data["design"], 99), reported, -(study.data.get("year") or 0), study.id)
+    return (LEVEL_RANK.get(study.data["design"], 99), 0 if reported(study) else 1, -(study.data.get("year") or 0), study.id)
 
 
 # A record is flagged "review due" on its page, and listed in the review report, once its
@@ -183,6 +231,31 @@ class Handbook:
 
     def recommendations(self, guideline_id: str) -> list[Record]:
         return sorted(self.named_by(guideline_id, "recommendation"), key=lambda r: (_natural(r.data.get("number", "")), r.id))
+
+    def recommendations_about(self, record_id: str) -> list[Record]:
+        """Recommendations that name a subtype, autoantibody, therapy or topic: its guideline box."""
+        recs = self.named_by(record_id, "recommendation")
+        return sorted(
+            recs,
+            key=lambda r: (
+                -(self.by_id[r.data["guideline"]].data.get("year") or 0),
+                r.data["guideline"],
+                _natural(r.data.get("number", "")),
+                r.id,
+            ),
+        )
+
+    def guideline_name(self, recommendation: Record) -> str:
+        """A short name for a recommendation's guideline: the part of its title before the colon (e.g. BSR 2022)."""
+        title = recommendation.data["title"]
+        guideline = self.by_id[recommendation.data["guideline"]].data
+        return title.split(":", 1)[0].strip() if ":" in title else f"{guideline['title']}"
+
+    def key_points(self, record: Record) -> list[dict]:
+        """Three to five cited lines for the top of a subtype, autoantibody or therapy page, derived from the records."""
+        from .keypoints import key_points
+
+        return key_points(self, record)
 
     def pipeline(self) -> list[Record]:
         """Registered trials under way or reported only outside a journal article."""

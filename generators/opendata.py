@@ -23,7 +23,7 @@ from pathlib import Path
 
 import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 
-from .bibliography import format_reference
+from .bibliography import KIND_LABEL, format_reference, reference_kind
 from .export import AUTHOR, HANDBOOK, bibtex_of, page_url
 from .load import BibEntry, Record
 from .model import KIND_ORDER, LEVEL_LABEL, SECTION, Handbook
@@ -188,9 +188,32 @@ CSL_TYPE = {
 }
 
 
+# Sources that are not journal articles: CSL type and the genre that says what they are.
+CSL_KIND = {
+    "registry": "webpage",
+    "congress-abstract": "paper-conference",
+    "press-release": "webpage",
+    "regulatory": "report",
+}
+
+
+def _date_parts(text: str) -> dict:
+    parts = [int(p) for p in str(text).strip().split("-") if p.isdigit()]
+    return {"date-parts": [parts]} if parts else {}
+
+
 def csl_item(entry: BibEntry) -> dict:
     f = entry.fields
-    item: dict = {"id": entry.key, "type": CSL_TYPE.get(entry.type, "document")}
+    kind = reference_kind(entry)
+    item: dict = {"id": entry.key, "type": CSL_KIND.get(kind) or CSL_TYPE.get(entry.type, "document")}
+    if kind != "article":
+        item["genre"] = KIND_LABEL[kind]
+        if f.get("organization"):
+            item["publisher"] = plain(f["organization"])
+        if f.get("url"):
+            item["URL"] = f["url"].strip()
+        if f.get("urldate"):
+            item["accessed"] = _date_parts(f["urldate"])
     if f.get("title"):
         item["title"] = plain(f["title"])
     people, _ = _people(entry)
@@ -204,7 +227,9 @@ def csl_item(entry: BibEntry) -> dict:
         item["issued"] = {"date-parts": [[int(year)]]}
     elif year:
         item["issued"] = {"literal": year}
-    for field, name in (("volume", "volume"), ("number", "issue"), ("pages", "page")):
+    if f.get("issued"):
+        item["issued"] = _date_parts(f["issued"])
+    for field, name in (("volume", "volume"), ("number", "issue" if kind == "article" else "number"), ("pages", "page")):
         if f.get(field):
             item[name] = plain(f[field]).replace("\u2013", "-")
     if f.get("doi"):
@@ -212,6 +237,48 @@ def csl_item(entry: BibEntry) -> dict:
     if f.get("pmid"):
         item["PMID"] = f["pmid"].strip()
     return item
+
+
+RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "regulatory": "GOVDOC"}
+RIS_ENTRY_TYPE = {"article": "JOUR", "book": "BOOK", "incollection": "CHAP", "inbook": "CHAP", "inproceedings": "CPAPER"}
+
+
+def ris_entry(entry: BibEntry) -> str:
+    """One reference as RIS, the kind of source named in its type and in M3 (type of work)."""
+    f = entry.fields
+    kind = reference_kind(entry)
+    lines = [("TY", RIS_TYPE.get(kind) or RIS_ENTRY_TYPE.get(entry.type, "GEN"))]
+    people, _ = _people(entry)
+    lines += [("AU", ", ".join(filter(None, (n.get("family") or n.get("literal"), n.get("given"))))) for n in map(csl_name, people)]
+    if f.get("organization"):
+        lines.append(("PB", plain(f["organization"])))
+    lines.append(("TI", plain(f.get("title", ""))))
+    venue = f.get("journal") or f.get("booktitle")
+    if venue:
+        lines.append(("T2", plain(venue)))
+    if kind != "article":
+        lines.append(("M3", KIND_LABEL[kind]))
+    lines.append(("PY", plain(f.get("year", ""))))
+    if f.get("issued"):
+        lines.append(("DA", f["issued"].strip().replace("-", "/")))
+    for field, tag in (("volume", "VL"), ("number", "IS" if kind == "article" else "M1"), ("pages", "SP")):
+        if f.get(field):
+            lines.append((tag, plain(f[field]).replace("\u2013", "-")))
+    if f.get("doi"):
+        lines.append(("DO", f["doi"].strip()))
+    if f.get("pmid"):
+        lines.append(("AN", f"PMID: {f['pmid'].strip()}"))
+    if f.get("url"):
+        lines.append(("UR", f["url"].strip()))
+    if f.get("urldate"):
+        lines.append(("Y2", f["urldate"].strip().replace("-", "/")))
+    lines.append(("ID", entry.key))
+    lines.append(("ER", ""))
+    return "\n".join(f"{tag}  - {value}".rstrip() for tag, value in lines if value or tag == "ER") + "\n"
+
+
+def references_ris(book: Handbook) -> str:
+    return "\n".join(ris_entry(book.bibliography.entries[key]) for key in sorted(book.bibliography.entries))
 
 
 def csl_json(book: Handbook) -> list[dict]:
@@ -350,9 +417,14 @@ def citation_resource(entry: BibEntry, version: str) -> dict:
         identifiers.append({"system": DOI_SYSTEM, "value": f["doi"].strip()})
     if f.get("pmid"):
         identifiers.append({"system": PMID_SYSTEM, "value": f["pmid"].strip()})
+    kind = reference_kind(entry)
+    if kind == "registry" and f.get("number"):
+        identifiers.append({"type": {"text": "Trial registration number"}, "value": plain(f["number"])})
     if identifiers:
         artifact["identifier"] = identifiers
     artifact["title"] = [{"text": title}]
+    if kind != "article":
+        artifact["classification"] = [{"type": {"text": "Kind of source"}, "classifier": [{"text": KIND_LABEL[kind]}]}]
 
     form: dict = {}
     venue = f.get("journal") or f.get("booktitle")
@@ -379,6 +451,8 @@ def citation_resource(entry: BibEntry, version: str) -> dict:
         web.append({"classifier": [{"text": "DOI based"}], "url": f"https://doi.org/{f['doi'].strip()}"})
     if f.get("pmid"):
         web.append({"classifier": [{"text": "PubMed"}], "url": f"https://pubmed.ncbi.nlm.nih.gov/{f['pmid'].strip()}/"})
+    if f.get("url") and not web:
+        web.append({"classifier": [{"text": KIND_LABEL[kind] or "Source"}], "url": f["url"].strip()})
     if web:
         artifact["webLocation"] = web
 
@@ -449,6 +523,7 @@ def data_files(book: Handbook, version: str, date: dt.date, site_url: str, root:
     references = csl_json(book)
     files["data/references.bib"] = bibtex_of(book, sorted(book.bibliography.entries))
     files["data/references.csl.json"] = _json(references)
+    files["data/references.ris"] = references_ris(book)
     files["data/handbook.json"] = _json(
         {
             "title": HANDBOOK,

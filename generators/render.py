@@ -80,7 +80,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
-        self.env.filters.update(cite=self.cite, label=_label)
+        self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance)
         self.env.globals.update(
             link=self.link,
             reference=lambda entry: Markup(reference_markdown(entry)),
@@ -200,6 +200,21 @@ def _can_fork() -> bool:
 def _render_in_child(ids: list[str]) -> dict[str, str]:
     renderer = _forked_renderer
     return {record_id: renderer.record_page(renderer.book.by_id[record_id]) for record_id in ids}
+
+
+# Where a result was read, as readers see it beside the result: plain about what is not peer reviewed.
+PROVENANCE_LABEL = {
+    "full-text": "full text",
+    "abstract": "abstract",
+    "registry": "registry results",
+    "congress-abstract": "congress abstract",
+    "press-release": "press release \u2014 not peer reviewed",
+    "secondary": "secondary source",
+}
+
+
+def _provenance(value: str) -> str:
+    return PROVENANCE_LABEL.get(str(value), _label(value).lower())
 
 
 def _label(value: str) -> str:

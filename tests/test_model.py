@@ -1,0 +1,131 @@
+"""The evidence summary rules (docs/about.md, "How the evidence is summarised"), key points and the
+guideline box, on small fixture records: one test per rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generators.load import Bibliography, Record
+from generators.model import derive, summarise
+
+
+def study(sid, met=None, results=True, design="randomised-controlled", trial_status="completed", provenance="full-text", year=2020, **extra):
+    data = {
+        "id": sid,
+        "title": f"Study {sid}",
+        "acronym": sid.upper(),
+        "design": design,
+        "trial_status": trial_status,
+        "year": year,
+        "population": {"subtypes": ["dermatomyositis"], "description": "Adults"},
+        "therapies": ["drug"],
+        "citations": [f"{sid}2020"],
+        **extra,
+    }
+    if met:
+        data["primary_endpoint_met"] = met
+    if results:
+        data["results"] = [{"text": "A result.", "cite": [f"{sid}2020"], "provenance": provenance}]
+    return Record("study", Path(f"evidence/study/{sid}.yaml"), data, {})
+
+
+def test_all_randomised_trials_met_their_endpoint_reads_positive():
+    assert summarise([study("a", "yes"), study("b", "yes")]).label == "Randomised controlled (positive)"
+
+
+def test_none_met_reads_negative():
+    assert summarise([study("a", "no")]).label == "Randomised controlled (negative)"
+
+
+def test_a_later_larger_failed_trial_makes_the_cell_mixed_never_positive():
+    ev = summarise([study("phase2", "yes", year=2018), study("phase3", "no", year=2021, n=176)])
+    assert ev.label == "Randomised controlled (mixed)"
+    assert [s.id for s in ev.studies] == ["phase3", "phase2"]
+
+
+def test_a_failed_trial_known_only_from_a_press_release_counts_and_is_labelled():
+    ev = summarise([study("phase2", "yes"), study("phase3", "no", provenance="press-release")])
+    assert ev.label == "Randomised controlled (mixed)"
+    assert ev.notes == ["rests partly on a press release, not peer reviewed"]
+
+
+def test_a_cell_resting_only_on_a_congress_abstract_says_so():
+    ev = summarise([study("a", "yes", provenance="congress-abstract")])
+    assert ev.notes == ["rests on a congress abstract"]
+
+
+def test_a_primary_outcome_known_without_results_still_counts():
+    ev = summarise([study("a", "no", results=False)])
+    assert ev.label == "Randomised controlled (negative)"
+
+
+def test_a_finished_trial_without_results_is_shown_as_pending_beside_the_best_evidence():
+    ev = summarise([study("small", "yes", design="single-arm-trial"), study("big", "pending", results=False)])
+    assert ev.label == "Uncontrolled trial"
+    assert ev.notes == ["results pending: BIG"]
+
+
+def test_a_terminated_trial_without_results_is_pending_too_and_a_recruiting_one_is_not():
+    ev = summarise([study("stopped", results=False, trial_status="terminated"), study("running", results=False, trial_status="recruiting")])
+    assert ev.label == "Results pending"
+    assert ev.notes == ["results pending: STOPPED"]
+
+
+def test_trials_under_way_are_not_evidence():
+    assert summarise([study("running", results=False, trial_status="recruiting")]).label == "No study"
+
+
+def test_the_best_design_decides_the_level():
+    ev = summarise([study("cohort", design="observational"), study("rct", "yes")])
+    assert ev.label == "Randomised controlled (positive)"
+    assert [s.id for s in ev.studies] == ["rct", "cohort"]
+
+
+def record(kind, rid, **data):
+    return Record(kind, Path(f"evidence/{kind}/{rid}.yaml"), {"id": rid, "title": rid.title(), **data}, {})
+
+
+@pytest.fixture
+def book():
+    records = [
+        record("subtype", "dermatomyositis"),
+        record("autoantibody", "anti-tif1-gamma", ild_risk={"level": "low", "text": "Rarely. More text.", "cite": ["b2020"]}),
+        record("guideline", "g", year=2023),
+        record("topic", "cancer-screening"),
+        record(
+            "recommendation", "g-r01", title="G 2023: screen", guideline="g", statement="Screen TIF1-positive adults.",
+            strength="strong", certainty="low", citations=["g2023"], autoantibodies=["anti-tif1-gamma"], topics=["cancer-screening"],
+        ),
+        record(
+            "therapy", "drug", bottom_line={"text": "Drug helps.", "cite": ["a2020"]},
+            approvals=[{"agency": "FDA", "indication": "Dermatomyositis in adults", "date": "2021-07", "cite": ["fda2021"]}],
+            safety={"warnings": [{"text": "Thrombosis.", "cite": ["label2024"], "boxed": True}]},
+        ),
+        study("a", "yes"),
+    ]
+    return derive(records, Bibliography("references.bib", {}))
+
+
+def test_a_recommendation_reaches_every_page_it_names(book):
+    assert [r.id for r in book.recommendations_about("anti-tif1-gamma")] == ["g-r01"]
+    assert [r.id for r in book.recommendations_about("cancer-screening")] == ["g-r01"]
+    assert book.recommendations_about("dermatomyositis") == []
+
+
+def test_key_points_of_a_therapy_give_bottom_line_evidence_approval_and_warning_each_cited(book):
+    points = book.key_points(book.by_id["drug"])
+    assert [p["text"] for p in points] == [
+        "Drug helps.",
+        "Best evidence by subtype: dermatomyositis: randomised controlled (positive) (A).",
+        "Approved by the FDA, 2021-07: Dermatomyositis in adults.",
+        "Boxed warning: Thrombosis.",
+    ]
+    assert all(p["cite"] for p in points)
+
+
+def test_key_points_of_an_antibody_give_its_risks_and_the_guideline_stance(book):
+    points = book.key_points(book.by_id["anti-tif1-gamma"])
+    assert [p["text"] for p in points] == ["Interstitial lung disease risk: low. Rarely.", "G 2023 (strong): Screen TIF1-positive adults."]
+    assert points[1]["cite"] == ["g2023"]
