@@ -211,8 +211,16 @@ class Handbook:
         return sorted(self.named_by(therapy_id, "study"), key=study_order)
 
     def study_safety(self, therapy_id: str) -> list[tuple[Record, dict]]:
-        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section."""
-        return [(s, item) for s in self.studies_of_therapy(therapy_id) for item in s.data.get("safety") or []]
+        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section,
+        except those whose sources the therapy's own adverse events already cite (they would say it twice)."""
+        own = (self.by_id[therapy_id].data.get("safety") or {}).get("adverse_events") or []
+        cited = {key for item in own for key in item.get("cite") or []}
+        return [
+            (s, item)
+            for s in self.studies_of_therapy(therapy_id)
+            for item in s.data.get("safety") or []
+            if not (item.get("cite") and set(item["cite"]) <= cited)
+        ]
 
     def studies_in_subtype(self, subtype_id: str) -> list[Record]:
         return sorted(self.named_by(subtype_id, "study"), key=study_order)
