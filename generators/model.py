@@ -84,6 +84,8 @@ NOT_PEER_REVIEWED = {
 # Registry statuses of a trial that has stopped: its results are due, and until they are
 # reported it is shown as "results pending" beside the best evidence.
 FINISHED = {"completed", "terminated"}
+# Comparisons in which a missed primary endpoint shows no difference, not that the treatment fails.
+HEAD_TO_HEAD = {"active", "regimen"}
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Evidence:
     studies: list = field(default_factory=list)  # the studies behind the cell, best first
     pending: list = field(default_factory=list)  # finished trials whose results are not reported yet
     grey: list = field(default_factory=list)  # labels of the non-peer-reviewed sources the cell rests on
+    head_to_head: bool = False  # every randomised trial behind the cell compared active treatments or regimens
 
     @property
     def label(self) -> str:
@@ -110,6 +113,8 @@ class Evidence:
     def notes(self) -> list[str]:
         """What a reader must know beside the label: weaker sources, results still to come."""
         notes = [f"rests partly on a {g}" if len(self.grey_studies) < len(self.studies) else f"rests on a {g}" for g in self.grey]
+        if self.head_to_head:
+            notes.append("head-to-head trials: a missed endpoint means no difference between the treatments compared")
         if self.pending:
             notes.append("results pending: " + ", ".join(s.data.get("acronym") or s.data["title"] for s in self.pending))
         return notes
@@ -167,7 +172,8 @@ def summarise(studies: list[Record]) -> Evidence:
             result = "pending"
     grey = list(dict.fromkeys(g for s in behind for g in _grey_sources(s)))
     others = [s for s in sorted(ranked, key=study_order) if s not in behind]
-    return Evidence(design, result, behind + others, pending, grey)
+    head_to_head = design == "randomised-controlled" and all(s.data.get("comparison") in HEAD_TO_HEAD for s in behind)
+    return Evidence(design, result, behind + others, pending, grey, head_to_head)
 
 
 def study_order(study: Record):
@@ -242,12 +248,16 @@ class Handbook:
     def studies_in_subtype(self, subtype_id: str) -> list[Record]:
         return sorted(self.named_by(subtype_id, "study"), key=study_order)
 
+    def studies_testing(self, therapy_id: str) -> list[Record]:
+        """Studies that compare the therapy; a study where it is only background treatment tests something else."""
+        return [s for s in self.studies_of_therapy(therapy_id) if therapy_id in s.data["therapies"]]
+
     def evidence(self, therapy_id: str, subtype_id: str) -> Evidence:
-        studies = [s for s in self.studies_of_therapy(therapy_id) if subtype_id in s.data["population"]["subtypes"]]
+        studies = [s for s in self.studies_testing(therapy_id) if subtype_id in s.data["population"]["subtypes"]]
         return summarise(studies)
 
     def subtypes_studied(self, therapy_id: str) -> list[Record]:
-        ids = {sub for s in self.studies_of_therapy(therapy_id) for sub in s.data["population"]["subtypes"]}
+        ids = {sub for s in self.studies_testing(therapy_id) for sub in s.data["population"]["subtypes"]}
         return [r for r in self.kind("subtype") if r.id in ids]
 
     def therapies_studied(self, subtype_id: str) -> list[Record]:
