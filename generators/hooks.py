@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from mkdocs.exceptions import Abort
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, InclusionLevel
 
 # MkDocs loads a hook by file path, not as part of its package: make the package importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.bibliography import reference_groups, reference_page  # noqa: E402
+from generators.citations import footnote_citations  # noqa: E402
 from generators.export import cite_files  # noqa: E402
 from generators.figures import figure_files  # noqa: E402
 from generators.history import atom_feed, record_changes  # noqa: E402
@@ -89,7 +88,6 @@ def navigation(book: Handbook) -> list:
     return nav
 
 
-@event_priority(100)  # before mkdocs-bibtex reads references.bib, so our messages come first
 def on_config(config):
     root = project_root(config)
     try:
@@ -100,9 +98,11 @@ def on_config(config):
     changes = record_changes(book, root)
     pages = render_pages(book, repo_url=repo, edit_uri="blob/main", changes=changes)
     version = git_version(root)
+    entries = book.bibliography.entries
     _state.update(
         book=book,
         pages=pages,
+        site_pages={rel: footnote_citations(text, lambda key: reference_markdown(entries[key]))[0] for rel, text in pages.items()},
         exports={
             **cite_files(book, version, config.site_url or "", today()),
             **figure_files(book),
@@ -119,13 +119,6 @@ def on_config(config):
 def on_pre_build(config):
     if _exports_wanted() and "exports_dir" not in _state:
         _build_exports(config)
-    # Footnotes read like the reference pages and the PDF (Vancouver style, DOI and PubMed links),
-    # from our own formatter: mkdocs-bibtex's pybtex "plain" style prints "and others" literally,
-    # leaves out PMIDs, and took 11% of the build time at 1,000 records.
-    registry = getattr(config.plugins.get("bibtex"), "registry", None)
-    if registry is not None:
-        entries = _state["book"].bibliography.entries
-        registry.reference_text = lambda citation: reference_markdown(entries[citation.key])
 
 
 def _nav_pages(nav) -> set[str]:
@@ -139,7 +132,7 @@ def _nav_pages(nav) -> set[str]:
 def on_files(files, config):
     in_nav = _nav_pages(config.nav)
     sources = record_sources(_state["book"], project_root(config), Path(config.docs_dir))
-    for rel, content in sorted(_state["pages"].items()):
+    for rel, content in sorted(_state["site_pages"].items()):
         # a record left out of the sidebar on purpose, not by mistake (see NAV_RECORDS_PER_SECTION)
         inclusion = InclusionLevel.UNDEFINED if rel in in_nav else InclusionLevel.NOT_IN_NAV
         page = File.generated(config, rel, content=content, inclusion=inclusion)
@@ -155,12 +148,14 @@ def record_sources(book: Handbook, root: Path, docs_dir: Path) -> dict[str, str]
     return {book.page(record): os.path.relpath(root / record.path, docs_dir).replace(os.sep, "/") for record in book.page_records()}
 
 
-_ADJACENT_CITATIONS = re.compile(r"</sup>(?=<sup id=\"fnref)")
-
-
-def on_page_content(html, page, config, files):
-    # mkdocs-bibtex turns [@a; @b] into adjacent footnote marks; separate them so 2,3 never reads as 23.
-    return _ADJACENT_CITATIONS.sub('</sup><sup class="cite-sep">,</sup>', html)
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri in _state["site_pages"]:
+        return markdown
+    entries = _state["book"].bibliography.entries
+    text, problems = footnote_citations(markdown, lambda key: reference_markdown(entries[key]), entries, f"docs/{page.file.src_uri}")
+    if problems:
+        raise Abort(InputError(problems).report())
+    return text
 
 
 def _exports_wanted() -> bool:
