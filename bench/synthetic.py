@@ -103,6 +103,8 @@ class Copier:
         original, g = key.rsplit("-s", 1)
         e = self.entries[original]
         fields = {name: e.fields.get(name, "") for name in ("title", "journal", "year", "volume", "pages")}
+        # Every copy is written as a journal article, whatever kind of source the original is.
+        fields["journal"] = fields["journal"] or e.fields.get("booktitle") or e.fields.get("organization") or "Synthetic Journal"
         authors = " and ".join(str(p) for p in e.persons.get("author", [])) or "Synthetic, Author"
         lines = [f"@article{{{key},", f"    author = {{{authors}}},"]
         lines += [f"    {name} = {{{value}}}," for name, value in fields.items() if value]
@@ -124,15 +126,20 @@ def trim(records: list[tuple[str, dict]], keep: int) -> list[tuple[str, dict]]:
             if s in ids:
                 pointed_at[s] = pointed_at.get(s, 0) + 1
     alive = list(records)
-    for kind in TRIM_ORDER:
-        for item in [r for r in alive if r[0] == kind]:
-            if len(alive) <= keep:
-                return alive
-            if pointed_at.get(item[1]["id"], 0) == 0:
-                alive.remove(item)
-                for s in set(_strings(item[1])) - {item[1]["id"]}:
-                    if s in pointed_at:
-                        pointed_at[s] -= 1
+    # Several passes: dropping a record (a recommendation) can free another (the topic it named).
+    while len(alive) > keep:
+        before = len(alive)
+        for kind in TRIM_ORDER:
+            for item in [r for r in alive if r[0] == kind]:
+                if len(alive) <= keep:
+                    return alive
+                if pointed_at.get(item[1]["id"], 0) == 0:
+                    alive.remove(item)
+                    for s in set(_strings(item[1])) - {item[1]["id"]}:
+                        if s in pointed_at:
+                            pointed_at[s] -= 1
+        if len(alive) == before:
+            break
     return alive
 
 

@@ -51,13 +51,18 @@ def _therapy(book, record: Record) -> list[dict]:
             cells.append((subtype, ev))
     cells.sort(key=lambda c: (c[1].design != "randomised-controlled", c[0].data["title"]))
     if cells:
+        # Subtypes whose evidence is the same (same level, direction and studies) share one entry.
+        grouped: dict = {}
+        for subtype, ev in cells:
+            deciding = [s for s in ev.studies if s.data["design"] == ev.design][:3]  # the best level's own studies
+            key = (ev.label, tuple(ev.notes), tuple(s.id for s in deciding))
+            grouped.setdefault(key, (ev, deciding, []))[2].append(subtype)
         parts, studies = [], []
-        for subtype, ev in cells[:4]:
+        for ev, deciding, subtypes in list(grouped.values())[:4]:
             note = "; ".join(ev.notes)
-            parts.append(
-                f"{subtype.data['title'].lower()}: {ev.label.lower()} ({', '.join(_name(s) for s in ev.studies[:3])}{'; ' + note if note else ''})"
-            )
-            studies += ev.studies[:3]
+            names = " and ".join(s.data["title"].lower() for s in subtypes)
+            parts.append(f"{names}: {ev.label.lower()} ({', '.join(_name(s) for s in deciding)}{'; ' + note if note else ''})")
+            studies += deciding
         points.append({"text": "Best evidence by subtype: " + "; ".join(parts) + ".", "cite": _study_keys(studies)})
     for a in d.get("approvals") or []:
         product = f" ({a['product']})" if a.get("product") else ""

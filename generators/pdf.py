@@ -43,6 +43,9 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)")
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
 # An admonition's body: indented lines, with blank lines inside it when more indented lines follow.
 _ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*(?:\n|$)|\n(?=    ))+)', re.MULTILINE)
+# The interactive calculators (templates/_calculator-*.md.j2): a heading and a raw HTML form
+# between these comments. Paper has no use for them; their tables, outside the markers, are printed.
+_CALCULATOR = re.compile(r"^<!-- calculator:start -->\n.*?^<!-- calculator:end -->\n?", re.MULTILINE | re.DOTALL)
 
 
 class PdfError(Exception):
@@ -130,7 +133,7 @@ class BookAssembler:
         return f"![{m.group(1)}]({target})" if target in self.assets else m.group(1)
 
     def _prepare(self, page: str, demote: int) -> str:
-        text = _plain_admonitions(self._page_text(page))
+        text = _plain_admonitions(_CALCULATOR.sub("", self._page_text(page)))
         text = _HEADING.sub(lambda m: "#" * (len(m.group(1)) + demote) + " ", text)
         lines = text.split("\n")
         for i, line in enumerate(lines):  # the page's own heading carries its anchor

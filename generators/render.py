@@ -6,6 +6,7 @@ Markup (links, citations), so no text in a record can inject markup or scripts.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import posixpath
 import re
@@ -81,6 +82,7 @@ class PageRenderer:
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
         self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance)
+        self.env.filters.update(json_data=json_data)  # calculators: record numbers handed to docs/assets/calculators.js
         self.env.globals.update(
             link=self.link,
             reference=lambda entry: Markup(reference_markdown(entry)),
@@ -215,6 +217,17 @@ PROVENANCE_LABEL = {
 
 def _provenance(value: str) -> str:
     return PROVENANCE_LABEL.get(str(value), _label(value).lower())
+
+
+def json_data(value) -> Markup:
+    """A value as JSON to sit inside <script type="application/json"> on a page (the calculators read
+    their weights and tables from it). Backslashes, <, >, & and @ are written as \\u escapes (and all
+    non-ASCII), so no text in a record can close the script element, start markup, or look like a
+    citation or \\bibliography to mkdocs-bibtex, which rewrites those anywhere in a page."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).replace("\\\\", "\\u005c")
+    for char in "<>&@":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return Markup(text)
 
 
 def _label(value: str) -> str:

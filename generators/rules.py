@@ -526,4 +526,58 @@ def check_rules_tolerant(partial: list[Record], id_only: list[Record], bib: Bibl
 NEEDS_ALL_RECORDS = (every_reference_is_cited, therapies_have_evidence_or_say_why)
 
 
+@rule
+def calculator_numbers_are_consistent(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """The numbers the calculators read (criteria weights and cut-offs, response conversion tables and
+    thresholds) must make one unambiguous calculation: a calculator never guesses around them."""
+    for r in records:
+        d = r.data
+        items = d.get("items") if r.kind == "criteria" else None
+        if items and any("weight_with_biopsy" in i for i in items):
+            for n, i in enumerate(items):
+                where = ("items", n)
+                if "weight_with_biopsy" not in i:
+                    yield Problem(
+                        r.path, r.line(where), field_name(where), "has no weight_with_biopsy", "weighted criteria give every item a number"
+                    )
+                elif i.get("requires_biopsy") == ("weight_without_biopsy" in i):
+                    hint = (
+                        "a biopsy item has no weight without biopsy"
+                        if i.get("requires_biopsy")
+                        else "add weight_without_biopsy, or requires_biopsy: true"
+                    )
+                    yield Problem(r.path, r.line(where), field_name(where), "weight without biopsy and requires_biopsy disagree", hint)
+        model = d.get("score_model") if r.kind == "criteria" else None
+        if model:
+            for mode in ("from_without_biopsy", "from_with_biopsy"):
+                cuts = [c.get(mode) for c in model["categories"]]
+                if cuts[0] is not None or None in cuts[1:] or cuts[1:] != sorted(set(cuts[1:])):
+                    where = ("score_model", "categories")
+                    yield Problem(
+                        r.path,
+                        r.line(where),
+                        field_name(where),
+                        f"{mode} must be missing in the first category and rise in the others",
+                        "list the categories from the lowest up",
+                    )
+        table = d.get("conversion_table") if r.kind == "outcome-measure" else None
+        for n, m in enumerate((table or {}).get("measures", [])):
+            where = ("conversion_table", "measures", n)
+            cuts = m["improvement_cut_points"]
+            if len(m["points"]) != len(cuts) + 1 or cuts != sorted(set(cuts)):
+                yield Problem(
+                    r.path,
+                    r.line(where),
+                    field_name(where),
+                    "cut points must rise, with one more points value than cut points",
+                    "the first points value is for worsening up to the first cut point",
+                )
+        for n, t in enumerate(d.get("thresholds") or [] if r.kind == "outcome-measure" else []):
+            where = ("thresholds", n)
+            if not t["minimal"] < t["moderate"] < t["major"]:
+                yield Problem(r.path, r.line(where), field_name(where), "thresholds must rise from minimal to moderate to major")
+            if [x["population"] for x in d["thresholds"]].count(t["population"]) > 1:
+                yield Problem(r.path, r.line(where), field_name(where), f"a second {t['population']} entry", "one entry per population")
+
+
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

@@ -71,10 +71,22 @@ def test_every_kind_of_reference_validates(kinds_project):
         ('    number = "NCT99990001",\n', "", "a registry reference needs number (add number = {...}: the registry id, e.g. NCT04044690)"),
         ('number = "NCT99990001"', 'number = "NCT9999"', 'number "NCT9999" is not a registry id we recognise'),
         ('    issued = "2021-06-24",\n', "", "a press-release reference needs issued"),
-        ('urldate = "2026-12-01",\n    year = "2021"\n}\n\n@online{agency2021', 'urldate = "June 2026",\n    year = "2021"\n}\n\n@online{agency2021', 'urldate "June 2026" is not a date'),
-        ('@inproceedings{presenter2025', "@online{presenter2025", "a congress-abstract reference is written as @inproceedings, not @online"),
+        (
+            'urldate = "2026-12-01",\n    year = "2021"\n}\n\n@online{agency2021',
+            'urldate = "June 2026",\n    year = "2021"\n}\n\n@online{agency2021',
+            'urldate "June 2026" is not a date',
+        ),
+        (
+            "@inproceedings{presenter2025",
+            "@online{presenter2025",
+            "a congress-abstract reference is written as @inproceedings, not @online",
+        ),
         ('kind = "press-release"', 'kind = "blog"', 'kind "blog" is not a kind of reference'),
-        ('url = "https://sponsor.example.org/news/2021-06-24"', 'url = "sponsor.example.org"', 'url "sponsor.example.org" is not a web address'),
+        (
+            'url = "https://sponsor.example.org/news/2021-06-24"',
+            'url = "sponsor.example.org"',
+            'url "sponsor.example.org" is not a web address',
+        ),
     ],
 )
 def test_each_kind_has_its_own_rules_with_line_and_fix(kinds_project, old, new, expected):

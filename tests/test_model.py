@@ -11,7 +11,9 @@ from generators.load import Bibliography, Record
 from generators.model import derive, summarise
 
 
-def study(sid, met=None, results=True, design="randomised-controlled", trial_status="completed", provenance="full-text", year=2020, **extra):
+def study(
+    sid, met=None, results=True, design="randomised-controlled", trial_status="completed", provenance="full-text", year=2020, **extra
+):
     data = {
         "id": sid,
         "title": f"Study {sid}",
@@ -95,11 +97,21 @@ def book():
         record("guideline", "g", year=2023),
         record("topic", "cancer-screening"),
         record(
-            "recommendation", "g-r01", title="G 2023: screen", guideline="g", statement="Screen TIF1-positive adults.",
-            strength="strong", certainty="low", citations=["g2023"], autoantibodies=["anti-tif1-gamma"], topics=["cancer-screening"],
+            "recommendation",
+            "g-r01",
+            title="G 2023: screen",
+            guideline="g",
+            statement="Screen TIF1-positive adults.",
+            strength="strong",
+            certainty="low",
+            citations=["g2023"],
+            autoantibodies=["anti-tif1-gamma"],
+            topics=["cancer-screening"],
         ),
         record(
-            "therapy", "drug", bottom_line={"text": "Drug helps.", "cite": ["a2020"]},
+            "therapy",
+            "drug",
+            bottom_line={"text": "Drug helps.", "cite": ["a2020"]},
             approvals=[{"agency": "FDA", "indication": "Dermatomyositis in adults", "date": "2021-07", "cite": ["fda2021"]}],
             safety={"warnings": [{"text": "Thrombosis.", "cite": ["label2024"], "boxed": True}]},
         ),
