@@ -194,7 +194,7 @@ def json_data(value) -> Markup:
     """A value as JSON to sit inside <script type="application/json"> on a page (the calculators read
     their weights and tables from it). Backslashes, <, >, & and @ are written as \\u escapes (and all
     non-ASCII), so no text in a record can close the script element, start markup, or look like a
-    citation or \\bibliography to mkdocs-bibtex, which rewrites those anywhere in a page."""
+    citation ([@key] anywhere in a page becomes a footnote: generators/citations.py)."""
     text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).replace("\\\\", "\\u005c")
     for char in "<>&@":
         text = text.replace(char, f"\\u{ord(char):04x}")
