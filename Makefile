@@ -14,11 +14,15 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# Build into a fresh folder and swap it in only when everything succeeded,
+# The Markdown site and its configuration (build/), the HTML by stock MkDocs, then the exports.
+# Built into a fresh folder and swapped in only when everything succeeded,
 # so a failed build never leaves a half-built site/.
 site: $(STAMP)
 	rm -rf site.new
-	$(BIN)/mkdocs build --strict --site-dir site.new
+	$(BIN)/python -m generators build
+	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
+	$(BIN)/python -m generators pdf site.new/handbook.pdf
+	$(BIN)/python -m generators offline site.new
 	rm -rf site.old
 	if [ -d site ]; then mv site site.old; fi
 	mv site.new site
@@ -31,8 +35,9 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/python -m generators validate
 
+# Regenerates build/ when a record, the bibliography, a schema, a page or the generators change.
 serve: $(STAMP)
-	$(BIN)/mkdocs serve
+	$(BIN)/python -m generators serve
 
 # The build benchmark (synthetic sets of 100-5,000 records and the real handbook; several minutes).
 # Writes bench/results.md and bench/results.json. Not part of make test.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
+from functools import lru_cache
 
+import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 from pybtex.richtext import Text
 
 from .load import BibEntry
@@ -12,17 +15,33 @@ from .load import BibEntry
 MAX_AUTHORS = 6  # Vancouver style: six authors, then "et al."
 
 
-_LATEX = re.compile(r"[\\{}]|--")
+_WRAPPERS = re.compile(r"\\(?:textit|textbf|textrm|textsc|textup|emph|mathrm|textsuperscript|textsubscript)\s*\{([^{}]*)\}")
+# Text made only of these needs no LaTeX decoding: latexcodec would return it unchanged.
+_NEEDS_DECODING = re.compile(r"[^A-Za-z0-9 ,.:;()/-]|--")
 
 
-def _plain(value: str) -> str:
-    """BibTeX field text without braces or LaTeX escapes."""
-    if not _LATEX.search(value):  # most names and titles: nothing to undo
+def plain(value) -> str:
+    """BibTeX field text as plain Unicode: LaTeX accents decoded (latexcodec), braces dropped.
+    The one decoder for every output: pages, the PDF and the open data."""
+    return _plain_text(str(value))
+
+
+@lru_cache(maxsize=65536)  # names and journals come back in entry after entry; decoding is slow
+def _plain_text(value: str) -> str:
+    if not _NEEDS_DECODING.search(value):
         return " ".join(value.split())
-    text = value.replace("\\&", "&").replace("\\%", "%").replace("\\_", "_")
-    text = re.sub(r"\\[a-zA-Z]+\{([^{}]*)\}", r"\1", text)
-    text = text.replace("---", "\u2014").replace("--", "\u2013")
-    return " ".join(text.replace("{", "").replace("}", "").split())
+    text = re.sub(r"\\+&", "&", value)  # also repairs over-escaped ampersands (\\\\\\&)
+    text = re.sub(r"(?<!\\)%", r"\\%", text)  # a bare % is a LaTeX comment: keep it as a percent sign
+    text = _WRAPPERS.sub(r"\1", text)
+    try:
+        text = codecs.decode(text, "ulatex")
+    except Exception:  # undecodable LaTeX: keep the text rather than fail the build
+        pass
+    text = text.replace("{", "").replace("}", "").replace("\u00a0", " ")
+    return " ".join(text.split())
+
+
+_plain = plain
 
 
 def _person(person) -> str:

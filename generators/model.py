@@ -4,7 +4,6 @@ and the pages that cite each reference. Render, export and PDF read only this mo
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,19 +373,6 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
 
 
 def build_model(root: Path) -> Handbook:
-    """Load, check and derive the handbook; raise InputError listing every problem at once."""
-    # The model lives for the whole build. Python's cyclic collector kept walking its objects
-    # while they were made and again while pages were rendered (at 5,000 records, page generation
-    # took 4.9 s with it and 3.9 s without); they hold almost no cycles, so build without it, then
-    # set the model aside from it (gc.freeze). Reference counting still frees the model when it is
-    # dropped, and the next build (mkdocs serve) first hands the previous one back to the collector.
-    gc.unfreeze()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        book = derive(*check(root))
-    finally:
-        if collecting:
-            gc.enable()
-    gc.freeze()
-    return book
+    """Load, check and derive the handbook; raise InputError listing every problem at once.
+    (generators/build.py's model() builds it without the cyclic collector; see there.)"""
+    return derive(*check(root))

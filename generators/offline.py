@@ -1,13 +1,13 @@
 """Export stage: the offline HTML copy, `site/handbook-offline.zip`.
 
 Opened from file://, browsers refuse fetch() and web workers, so the copy is a second
-MkDocs build with Material's offline plugin (search index inlined as a script, `.html`
+MkDocs build of the same Markdown tree, from build/mkdocs-offline.yml (written by
+generators/build.py): Material's offline plugin on (search index inlined as a script, `.html`
 URLs) and the iframe-worker shim served from our own assets instead of a CDN.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +15,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-OFFLINE_ENV = "HANDBOOK_OFFLINE"
 SHIM = "assets/vendor/iframe-worker/shim.js"
 FOLDER = "iim-handbook"  # the folder a reader gets when unzipping
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the archive is byte-identical across builds
@@ -23,16 +22,6 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the archive is byte-identical acro
 
 class OfflineError(Exception):
     pass
-
-
-def offline_mode() -> bool:
-    return os.environ.get(OFFLINE_ENV) == "true"
-
-
-def configure(config) -> None:
-    """In the offline build, load the bundled shim so Material's plugin adds no CDN script."""
-    config.extra["polyfills"] = [SHIM]
-    config.extra["offline_copy"] = True
 
 
 def build_offline_zip(config_file: Path, site_dir: Path, strict: bool, extra_files: list[Path]) -> Path:
@@ -43,8 +32,7 @@ def build_offline_zip(config_file: Path, site_dir: Path, strict: bool, extra_fil
         command = [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str(config_file), "-d", str(out)]
         if strict:
             command.append("--strict")
-        env = dict(os.environ, **{OFFLINE_ENV: "true"})
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise OfflineError(f"the offline build failed:\n{result.stderr.strip()}")
         for extra in extra_files:

@@ -11,19 +11,15 @@ Everything is deterministic: keys and records are sorted, and `generated` is the
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 
-import latexcodec  # noqa: F401  (registers the "ulatex" codec)
-
-from .bibliography import KIND_LABEL, format_reference, reference_kind
+from .bibliography import KIND_LABEL, format_reference, plain, reference_kind
 from .export import AUTHOR, HANDBOOK, bibtex_of, page_url
 from .load import BibEntry, Record
 from .model import KIND_ORDER, LEVEL_LABEL, SECTION, Handbook
@@ -67,33 +63,6 @@ def _fhir_json(value) -> str:
 
 def _schema_dir(root: Path) -> Path:
     return root / "schemas" if (root / "schemas" / "common.schema.json").exists() else SCHEMA_DIR
-
-
-_WRAPPERS = re.compile(r"\\(?:textit|textbf|textrm|textsc|textup|emph|mathrm|textsuperscript|textsubscript)\s*\{([^{}]*)\}")
-
-
-# Text made only of these needs no LaTeX decoding: latexcodec would return it unchanged.
-_NEEDS_DECODING = re.compile(r"[^A-Za-z0-9 ,.:;()/-]|--")
-
-
-def plain(value) -> str:
-    """BibTeX field text as plain Unicode: LaTeX accents decoded, braces dropped."""
-    return _plain_text(str(value))
-
-
-@lru_cache(maxsize=65536)  # names and journals come back in entry after entry; decoding is slow
-def _plain_text(value: str) -> str:
-    if not _NEEDS_DECODING.search(value):
-        return " ".join(value.split())
-    text = re.sub(r"\\+&", "&", value)  # also repairs over-escaped ampersands (\\\\\\&)
-    text = re.sub(r"(?<!\\)%", r"\\%", text)  # a bare % is a LaTeX comment: keep it as a percent sign
-    text = _WRAPPERS.sub(r"\1", text)
-    try:
-        text = codecs.decode(text, "ulatex")
-    except Exception:  # undecodable LaTeX: keep the text rather than fail the build
-        pass
-    text = text.replace("{", "").replace("}", "").replace("\u00a0", " ")
-    return " ".join(text.split())
 
 
 def fhir_id(key: str) -> str:

@@ -7,10 +7,8 @@ Markup (links, citations), so no text in a record can inject markup or scripts.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import posixpath
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,8 +22,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEARCH_BOOST = {"subtype": 4, "autoantibody": 4, "criteria": 2}
 
 # Characters that start Markdown or HTML constructs, written as character references so
-# they display as themselves. `@` and `\` are included because mkdocs-bibtex rewrites
-# `[@key]` and `\bibliography` anywhere in a page.
+# they display as themselves. `@` is included because `[@key]` anywhere in a page becomes a
+# citation (generators/citations.py), and `\` for LaTeX-minded tools reading the Markdown.
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\\@*_`[]{}|!#~^=$"}
 _LEADING_LIST = re.compile(r"^(\d+)([.)])|^([-+])")
 
@@ -143,19 +141,8 @@ class PageRenderer:
         return f"---\nsearch:\n  boost: {boost}\n---\n\n{page}" if boost else page
 
     def record_pages(self, records: list) -> dict[str, str]:
-        """Each record's page, by record id. Rendering is most of page generation; for a large
-        handbook a forked second process renders every other record on the build's second core."""
-        if len(records) < PARALLEL_FROM or not _can_fork():
-            return {record.id: self.record_page(record) for record in records}
-        global _forked_renderer
-        _forked_renderer = self  # the child inherits it: nothing is pickled but the ids and the pages
-        try:
-            with multiprocessing.get_context("fork").Pool(1) as pool:
-                theirs = pool.apply_async(_render_in_child, ([record.id for record in records[1::2]],))
-                mine = {record.id: self.record_page(record) for record in records[0::2]}
-                return {**mine, **theirs.get()}
-        finally:
-            _forked_renderer = None
+        """Each record's page, by record id."""
+        return {record.id: self.record_page(record) for record in records}
 
     def pages(self) -> dict[str, str]:
         """Every generated page: path below the generated docs folder -> Markdown."""
@@ -188,22 +175,6 @@ class PageRenderer:
         return pages
 
 
-# Below this many record pages one process renders them all: starting a second costs more than it saves.
-PARALLEL_FROM = 400
-_forked_renderer: PageRenderer | None = None
-
-
-def _can_fork() -> bool:
-    # Forking a process that runs other threads (mkdocs serve's server and watcher) can leave
-    # the child waiting forever on a lock one of them held: there, render in this process.
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def _render_in_child(ids: list[str]) -> dict[str, str]:
-    renderer = _forked_renderer
-    return {record_id: renderer.record_page(renderer.book.by_id[record_id]) for record_id in ids}
-
-
 # Where a result was read, as readers see it beside the result: plain about what is not peer reviewed.
 PROVENANCE_LABEL = {
     "full-text": "full text",
@@ -223,7 +194,7 @@ def json_data(value) -> Markup:
     """A value as JSON to sit inside <script type="application/json"> on a page (the calculators read
     their weights and tables from it). Backslashes, <, >, & and @ are written as \\u escapes (and all
     non-ASCII), so no text in a record can close the script element, start markup, or look like a
-    citation or \\bibliography to mkdocs-bibtex, which rewrites those anywhere in a page."""
+    citation ([@key] anywhere in a page becomes a footnote: generators/citations.py)."""
     text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).replace("\\\\", "\\u005c")
     for char in "<>&@":
         text = text.replace(char, f"\\u{ord(char):04x}")

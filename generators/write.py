@@ -30,3 +30,30 @@ def write_pages(pages: dict[str, str], folder: Path) -> dict[str, list[str]]:
             existing.unlink()
             report["removed"].append(rel)
     return report
+
+
+def write_tree(files: dict[str, str | bytes], folder: Path) -> dict[str, list[str]]:
+    """Make folder hold exactly `files` (pages, figures, data: any file); as write_pages,
+    only changed files are written, and files that are no longer part of it are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
+    for rel, content in sorted(files.items()):
+        target = folder / rel
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            report["unchanged"].append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+        report["written"].append(rel)
+    for existing in sorted(folder.rglob("*"), reverse=True):  # files before the folders holding them
+        rel = existing.relative_to(folder).as_posix()
+        if existing.is_dir():
+            if not any(existing.iterdir()):
+                existing.rmdir()
+        elif rel not in files:
+            existing.unlink()
+            report["removed"].append(rel)
+    return report

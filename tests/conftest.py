@@ -33,8 +33,29 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-def build(project: Path, site: str = "site") -> subprocess.CompletedProcess:
-    return run(["-m", "mkdocs", "build", "--strict", "--site-dir", site], project)
+def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
+    """The steps of make site: the Markdown site, the HTML, then the PDF and the offline copy."""
+    generators = ["-m", "generators", "--root", str(project)]
+    return [
+        [*generators, "build", "--out", str(out)],
+        ["-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"), "--site-dir", str(site)],
+        [*generators, "pdf", str(site / "handbook.pdf")],
+        [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
+    ]
+
+
+def build(project: Path, site: str | Path = "site", out: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the steps of make site in order, stopping at the first that fails; their output together."""
+    site = project / site
+    out = out or project / "build"
+    stdout, stderr = [], []
+    for step in site_steps(project, site, out):
+        result = run(step, project)
+        stdout.append(result.stdout)
+        stderr.append(result.stderr)
+        if result.returncode != 0:
+            break
+    return subprocess.CompletedProcess(step, result.returncode, "".join(stdout), "".join(stderr))
 
 
 def validate(project: Path) -> subprocess.CompletedProcess:
@@ -57,10 +78,10 @@ def fixture_site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def handbook_site(tmp_path_factory) -> Path:
     """The real handbook, built once for the whole run."""
-    site = tmp_path_factory.mktemp("handbook") / "site"
-    result = run(["-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], ROOT)
+    where = tmp_path_factory.mktemp("handbook")
+    result = build(ROOT, where / "site", out=where / "build")
     assert result.returncode == 0, result.stderr
-    return site
+    return where / "site"
 
 
 CHROMIUM_FLAGS = [

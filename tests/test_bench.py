@@ -35,7 +35,7 @@ def test_benchmark_smoke_run_reports_every_step_and_the_incremental_targets(tmp_
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "results.md").read_text(encoding="utf-8")
     row = next(line for line in report.splitlines() if line.startswith("| synthetic 100 | 100 |"))
-    assert row.count(" MB") == 6  # validate, pages, mkdocs build, pdf, offline copy, whole build
+    assert row.count(" MB") == 7  # validate, pages, generate, mkdocs build, pdf, offline copy, whole build
     assert f"{os.cpu_count()} cores" in report
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["rows"][0]["sizes"]["pdf_mb"] > 0 and results["rows"][0]["sizes"]["offline_zip_mb"] > 0

@@ -31,27 +31,3 @@ def test_escaping_keeps_ordinary_clinical_text_readable():
 
 def test_line_breaks_cannot_start_blocks():
     assert "\n" not in md_escape("first\n\n# second\n    code")
-
-
-def test_pages_rendered_in_two_processes_are_the_pages_rendered_in_one():
-    """A large handbook renders half its record pages in a forked child; the pages must not differ."""
-    from conftest import ROOT, run
-
-    script = """
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from generators import render
-from generators.model import build_model
-book = build_model(Path(sys.argv[1]))
-assert render._can_fork(), "this process runs other threads: the two-process path cannot be tested"
-render.PARALLEL_FROM = 0
-both = render.render_pages(book, repo_url="https://example.org/repo", edit_uri="blob/main")
-render.PARALLEL_FROM = 10**9
-one = render.render_pages(book, repo_url="https://example.org/repo", edit_uri="blob/main")
-assert list(both) == list(one) and both == one
-print(len(both))
-"""
-    result = run(["-c", script, str(ROOT)], ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert int(result.stdout) > 150

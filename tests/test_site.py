@@ -88,7 +88,7 @@ def test_broken_record_fails_the_build_with_file_and_line_and_writes_nothing(tmp
     result = build(project)
     assert result.returncode != 0
     assert "evidence/study/fixture-trial.yaml:" in result.stdout + result.stderr
-    assert not (project / "site").exists()
+    assert not (project / "site").exists() and not (project / "build").exists()
 
 
 def test_unknown_citation_key_names_the_record_file(tmp_path):
@@ -121,8 +121,10 @@ def test_edit_button_opens_the_yaml_record_and_pages_made_from_many_records_have
     )
     assert re.search(r'href="[^"]+/blob/main/docs/about\.md" title="Edit this page"', page(fixture_site, "about"))
     assert 'title="Edit this page"' not in page(fixture_site, "studies")
-    # generated pages are handed to MkDocs in memory: the build writes no Markdown
-    assert not (fixture_site.parent / "build" / "generated").exists()
+    assert 'title="Edit this page"' not in page(fixture_site, "references")
+    # generated pages go to build/docs, never into the hand-written docs/
+    assert (fixture_site.parent / "build" / "docs" / "therapies" / "ivig.md").exists()
+    assert not (fixture_site.parent / "docs" / "therapies").exists()
 
 
 def test_a_trial_withdrawn_from_its_registry_stays_on_its_pages(project):

@@ -1,0 +1,142 @@
+"""The one entry point: python -m generators build writes a complete Markdown site for stock MkDocs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import yaml
+from conftest import ROOT, TODAY, build, edit, run
+
+from generators.build import navigation
+
+
+def own_docs(project):
+    """The project's docs/ as its own folder (make_project links the real one)."""
+    (project / "docs").unlink()
+    shutil.copytree(ROOT / "docs", project / "docs")
+
+
+def generate(project):
+    return run(["-m", "generators", "--root", str(project), "build"], project)
+
+
+def test_build_writes_a_complete_markdown_site_and_a_stock_configuration(project):
+    result = generate(project)
+    assert result.returncode == 0, result.stderr
+    docs = project / "build" / "docs"
+    for rel in ["index.md", "about.md", "assets/handbook.css", "therapies/ivig.md", "studies/index.md", "references/index.md"]:
+        assert (docs / rel).is_file(), rel
+    assert (docs / "data" / "handbook.json").is_file() and (docs / "feed.xml").is_file() and (docs / "cite" / "ivig.bib").is_file()
+    config = yaml.safe_load((project / "build" / "mkdocs.yml").read_text())
+    assert "hooks" not in config
+    plugins = {next(iter(p)) if isinstance(p, dict) else p for p in config["plugins"]}
+    assert plugins == {"search", "offline"}  # MkDocs' and Material's own, nothing of ours
+    assert config["docs_dir"] == "docs" and config["nav"][0] == {"Home": "index.md"}
+    assert {"Therapies": ["therapies/index.md", {"Intravenous immunoglobulin": "therapies/ivig.md"}]} in config["nav"]
+    # citations are plain Markdown footnotes; the page's edit link names its record
+    ivig = (docs / "therapies" / "ivig.md").read_text()
+    assert "[@" not in ivig and "[^trialist2021]: Trialist C." in ivig
+    assert ivig.startswith('---\nedit_url: "https://github.com/') and ivig.split("\n")[1].endswith('/blob/main/evidence/therapy/ivig.yaml"')
+    # nothing of it lands in docs/
+    assert not (project / "docs" / "therapies").exists()
+
+
+def test_second_build_writes_nothing_and_a_removed_record_leaves(project):
+    assert generate(project).returncode == 0
+    again = generate(project)
+    assert again.returncode == 0 and " 0 written, 0 removed" in again.stdout, again.stdout
+    (project / "evidence" / "outcome-measure" / "total-improvement-score.yaml").unlink()
+    edit(project, "evidence/study/fixture-trial.yaml", "total-improvement-score", "fixture-other")  # may not name it
+    result = generate(project)
+    if result.returncode == 0:
+        assert not (project / "build" / "docs" / "outcome-measures" / "total-improvement-score.md").exists()
+
+
+def test_a_page_added_under_docs_appears_in_the_site_and_its_navigation(project):
+    own_docs(project)
+    (project / "docs" / "glossary.md").write_text("# Glossary of terms\n\nIVIG is studied in myositis [@trialist2021; @fixture2020].\n")
+    (project / "docs" / "views").mkdir()
+    (project / "docs" / "views" / "timeline.md").write_text("# Timeline view\n\nA hand-written view.\n")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    glossary = (site / "glossary" / "index.html").read_text()
+    assert "Glossary of terms" in glossary
+    assert '<a class="footnote-ref" href="#fn:trialist2021">1</a></sup><sup class="cite-sep">,</sup>' in glossary
+    assert 'href="#fn:fixture2020">2</a>' in glossary and "Trialist C. A fixture randomised trial." in glossary
+    # in the navigation: under About (beside the other hand-written pages), and in the section of its folder
+    assert '<a href="../glossary/" class="md-nav__link">' in (site / "about" / "index.html").read_text()
+    assert '<a href="../timeline/" class="md-nav__link">' in (site / "views" / "pipeline" / "index.html").read_text()
+    assert "Timeline view" in (site / "views" / "timeline" / "index.html").read_text()
+
+
+def test_a_hand_written_page_citing_an_unknown_reference_fails_with_its_line(project):
+    own_docs(project)
+    (project / "docs" / "notes.md").write_text("# Notes\n\nSee [@nosuch1999].\n")
+    result = generate(project)
+    assert result.returncode != 0
+    assert 'docs/notes.md:3: cites "nosuch1999", which is not in references.bib' in result.stderr
+    assert not (project / "build").exists()
+
+
+def test_nav_lists_records_while_a_section_is_small():
+    from generators.model import build_model
+
+    book = build_model(ROOT)
+    nav, left_out = navigation(book, ["index.md", "about.md", "data.md", "contributing.md", "extra.md"])
+    about = next(item["About"] for item in nav if "About" in item)
+    assert about[-2:] == ["extra.md", {"Review report": "maintainers/review.md"}]
+    assert all(isinstance(folder, str) for folder in left_out)
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return ""
+
+
+def wait_for(url: str, text: str, seconds: float = 120) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = fetch(url)
+        if text in page:
+            return page
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} never appeared at {url}")
+
+
+def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "generators", "--root", str(project), "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/therapies/ivig/"
+    try:
+        wait_for(url, "Intravenous immunoglobulin")
+        edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.", "summary: A fixture therapy.\nbogus_field: 1")
+        page = wait_for(url, "handbook-problems")
+        assert "evidence/therapy/ivig.yaml:" in page and "bogus_field" in page
+        edit(project, "evidence/therapy/ivig.yaml", "\nbogus_field: 1", "")
+        deadline = time.monotonic() + 120
+        while "handbook-problems" in fetch(url) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "handbook-problems" not in fetch(url)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
