@@ -65,3 +65,11 @@ def test_python_code_is_linted_and_formatted():
     assert check.returncode == 0, check.stdout
     fmt = subprocess.run([tool("ruff"), "format", "--check", *paths], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout
+
+
+def test_the_deploy_job_publishes_only_after_the_checks_pass():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    jobs = workflow["jobs"]
+    assert "make test" in " ".join(step.get("run", "") for step in jobs["checks"]["steps"])
+    assert jobs["build"]["needs"] == "checks" and jobs["deploy"]["needs"] == "build"
+    assert (ROOT / ".github" / "dependabot.yml").exists()
