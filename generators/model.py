@@ -42,20 +42,37 @@ LEVEL_LABEL = dict(EVIDENCE_LEVELS)
 
 
 class Fields(dict):
-    """Record data for templates: a field the contributor left out reads as None."""
+    """Record data for templates: a field the contributor left out reads as None.
+
+    A record's own fields know their kind's schema: a name the schema does not have (a template
+    typo such as r.sumary, or a field renamed in a new format) raises, so the build fails instead
+    of printing an empty cell."""
+
+    known: frozenset | None = None
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if self.known is not None and name not in self.known and name not in self:
+            raise AttributeError(f"records have no field {name!r}")
         return self.get(name)
 
 
-def _as_fields(value):
+def _as_fields(value, kind: str | None = None):
     if isinstance(value, dict):
-        return Fields({k: _as_fields(v) for k, v in value.items()})
+        fields = Fields({k: _as_fields(v) for k, v in value.items()})
+        if kind is not None:
+            fields.known = _schema_fields(kind)
+        return fields
     if isinstance(value, list):
         return [_as_fields(v) for v in value]
     return value
+
+
+def _schema_fields(kind: str) -> frozenset:
+    from .validate import schema_for
+
+    return frozenset(schema_for(kind)["properties"])
 
 
 # Results known only from these sources are labelled wherever the evidence is summarised.
@@ -211,8 +228,16 @@ class Handbook:
         return sorted(self.named_by(therapy_id, "study"), key=study_order)
 
     def study_safety(self, therapy_id: str) -> list[tuple[Record, dict]]:
-        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section."""
-        return [(s, item) for s in self.studies_of_therapy(therapy_id) for item in s.data.get("safety") or []]
+        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section,
+        except those whose sources the therapy's own adverse events already cite (they would say it twice)."""
+        own = (self.by_id[therapy_id].data.get("safety") or {}).get("adverse_events") or []
+        cited = {key for item in own for key in item.get("cite") or []}
+        return [
+            (s, item)
+            for s in self.studies_of_therapy(therapy_id)
+            for item in s.data.get("safety") or []
+            if not (item.get("cite") and set(item["cite"]) <= cited)
+        ]
 
     def studies_in_subtype(self, subtype_id: str) -> list[Record]:
         return sorted(self.named_by(subtype_id, "study"), key=study_order)
@@ -295,7 +320,7 @@ def _title_order(record: Record):
 
 
 def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
-    live = [Record(r.kind, r.path, _as_fields(r.data), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
+    live = [Record(r.kind, r.path, _as_fields(r.data, r.kind), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
     book = Handbook(records=live, bibliography=bibliography)
     book.by_id = {r.id: r for r in live}
     by_kind: dict[str, list[Record]] = defaultdict(list)

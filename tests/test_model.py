@@ -141,3 +141,15 @@ def test_key_points_of_an_antibody_give_its_risks_and_the_guideline_stance(book)
     points = book.key_points(book.by_id["anti-tif1-gamma"])
     assert [p["text"] for p in points] == ["Interstitial lung disease risk: low. Rarely.", "G 2023 (strong): Screen TIF1-positive adults."]
     assert points[1]["cite"] == ["g2023"]
+
+
+def test_a_template_typo_in_a_record_field_fails_instead_of_printing_nothing(book):
+    from jinja2 import Environment, StrictUndefined, UndefinedError
+
+    env = Environment(undefined=StrictUndefined)
+    therapy = book.by_id["drug"].data
+    assert env.from_string("{{ r.title }}|{{ r.summary }}").render(r=therapy) == "Drug|None"  # optional field left out
+    with pytest.raises(UndefinedError, match="sumary"):
+        env.from_string("{{ r.sumary }}").render(r=therapy)
+    with pytest.raises(UndefinedError, match="status_of_trial"):
+        env.from_string("{{ r.status_of_trial }}").render(r=book.by_id["a"].data)
