@@ -48,6 +48,9 @@ _ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*(?:\n|$)|\n(?=    ))+)'
 _CALCULATOR = re.compile(r"^<!-- calculator:start -->\n.*?^<!-- calculator:end -->\n?", re.MULTILINE | re.DOTALL)
 
 
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
 class PdfError(Exception):
     pass
 
@@ -87,7 +90,7 @@ class BookAssembler:
 
     def _page_text(self, page: str) -> str:
         if page in self.pages:
-            return self.pages[page]
+            return _FRONT_MATTER.sub("", self.pages[page], count=1)  # search settings, for the website only
         return (self.docs_dir / page).read_text(encoding="utf-8")
 
     def _number(self, key: str) -> int:
