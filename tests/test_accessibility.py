@@ -96,3 +96,78 @@ def test_search_dialog_has_a_name(chromium, base, axe_source, scheme):
         assert found == [], "\n".join(found)
     finally:
         visit.close()
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  return {tag: el.tagName, text: (el.getAttribute('aria-label') || el.textContent || '').trim().slice(0, 60),
+          href: el.getAttribute('href') || '', outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+}"""
+
+
+def tab_until(page, wanted, limit: int = 400) -> dict:
+    """Press Tab until the focused element matches `wanted` (a JS predicate on document.activeElement)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => {wanted})(document.activeElement)"):
+            return page.evaluate(FOCUS_RING)
+    raise AssertionError(f"Tab never reached {wanted}")
+
+
+def assert_visible_focus(focused: dict) -> None:
+    assert focused["outline"] not in ("none", "") and focused["width"] >= 2, f"focus is not visible on {focused}"
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_search_by_keyboard(chromium, base, scheme):
+    visit = open_in_scheme(chromium, f"{base}/", scheme)
+    try:
+        page = visit.page
+        page.keyboard.press("/")
+        assert page.evaluate("document.activeElement.classList.contains('md-search__input')")
+        assert_visible_focus(page.evaluate(FOCUS_RING))
+        page.keyboard.type("ProDERM")
+        page.wait_for_selector(".md-search-result__item", timeout=15000)
+        page.keyboard.press("ArrowDown")
+        focused = page.evaluate(FOCUS_RING)
+        assert "/studies/proderm/" in focused["href"], focused
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/studies/proderm/**")
+        assert "ProDERM" in page.locator("h1").first.inner_text()
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_antibody_explorer_by_keyboard(chromium, base, scheme):
+    visit = open_in_scheme(chromium, f"{base}/views/antibodies/", scheme)
+    try:
+        page = visit.page
+        assert page.get_by_text("Filter the table", exact=True).is_visible()  # a visible label, not a placeholder
+        assert_visible_focus(tab_until(page, "el.matches('.explorer-controls input')"))
+        page.keyboard.type("MDA5")
+        rows = page.eval_on_selector_all("div.explorer tbody tr:not([hidden])", "rows => rows.map(r => r.cells[0].textContent.trim())")
+        assert "Anti-MDA5 antibody" in rows and len(rows) < 5, rows
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Backspace")
+        focused = tab_until(page, "el.matches('.explorer-sort')")
+        assert_visible_focus(focused)
+        page.keyboard.press("Enter")
+        assert page.locator('.explorer th[aria-sort="ascending"]').count() == 1
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_evidence_map_by_keyboard(chromium, base, scheme):
+    visit = open_in_scheme(chromium, f"{base}/views/evidence-map/", scheme)
+    try:
+        page = visit.page
+        focused = tab_until(page, "el.matches('article table a[href*=\"studies/\"]')")
+        assert_visible_focus(focused)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/studies/**")
+        assert page.locator("h1").first.inner_text()
+    finally:
+        visit.close()

@@ -32,7 +32,7 @@
     search.id = "explorer-filter-" + document.querySelectorAll(".explorer-controls").length;
     label.htmlFor = search.id;
     label.textContent = "Filter the table";
-    search.placeholder = "antibody, antigen, subtype…";
+    search.placeholder = "Type a word…";
     controls.appendChild(label);
     controls.appendChild(search);
 
