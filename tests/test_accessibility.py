@@ -171,3 +171,91 @@ def test_evidence_map_by_keyboard(chromium, base, scheme):
         assert page.locator("h1").first.inner_text()
     finally:
         visit.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_page_is_wider_than_a_phone(chromium, base, path):
+    visit = open_in_scheme(chromium, f"{base}{path}", "light", **PHONE)
+    try:
+        scroll, client = visit.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll <= client, f"{path} scrolls sideways on a phone: {scroll} px in {client} px"
+    finally:
+        visit.close()
+
+
+def test_evidence_map_keeps_its_headings_in_view(chromium, base):
+    visit = open_in_scheme(chromium, f"{base}/views/evidence-map/", "light", viewport={"width": 1280, "height": 900})
+    try:
+        page = visit.page
+        table = page.locator(".evidence-map table")
+        table.scroll_into_view_if_needed()
+        page.evaluate("t => { t.scrollTop = 600; t.scrollLeft = 500; }", table.element_handle())
+        box = table.bounding_box()
+        heading = page.locator(".evidence-map thead th").nth(3).bounding_box()
+        therapy = page.locator(".evidence-map tbody tr").nth(8).locator("td").first
+        assert abs(heading["y"] - box["y"]) < 2, "the subtype headings scrolled out of view"
+        assert abs(page.locator(".evidence-map thead th").first.bounding_box()["x"] - box["x"]) < 2
+        assert therapy.is_visible() and abs(therapy.bounding_box()["x"] - box["x"]) < 2, "the therapy column scrolled out of view"
+        # Studies are named as readers know them, not by file name, and rows are grouped by kind of treatment.
+        text = table.inner_text()
+        assert "ProDERM" in text and "Glucocorticoids and corticotropin" in text
+        assert "hover" not in page.locator("article").inner_text().casefold()
+    finally:
+        visit.close()
+
+
+def test_evidence_map_on_a_phone_is_cards_that_name_their_subtype(chromium, base):
+    visit = open_in_scheme(chromium, f"{base}/views/evidence-map/", "light", **PHONE)
+    try:
+        page = visit.page
+        row = page.locator(".evidence-map tbody tr", has=page.locator('a[href$="therapies/ivig/"]')).first
+        row.scroll_into_view_if_needed()
+        assert row.bounding_box()["width"] <= 390
+        labels = row.locator(".map-subtype")
+        assert labels.first.is_visible() and labels.first.inner_text().endswith(":")
+        assert "Dermatomyositis:" in row.inner_text()
+    finally:
+        visit.close()
+
+
+def test_wide_study_tables_keep_the_study_in_view_on_a_phone(chromium, base):
+    visit = open_in_scheme(chromium, f"{base}/therapies/ivig/", "light", **PHONE)
+    try:
+        page = visit.page
+        # Material wraps each table in a box that scrolls sideways; take the widest.
+        wrap = page.evaluate_handle(
+            "[...document.querySelectorAll('article .md-typeset__scrollwrap')].sort((a, b) => b.scrollWidth - a.scrollWidth)[0]"
+        )
+        assert page.evaluate("w => w.scrollWidth > w.clientWidth", wrap), "no table on the IVIG page scrolls sideways"
+        page.evaluate("w => { w.scrollIntoView(); w.scrollLeft = 300; }", wrap)
+        first = page.evaluate(
+            "w => { const c = w.querySelector('tbody tr').cells[0].getBoundingClientRect(), b = w.getBoundingClientRect();"
+            " return [c.left - b.left, c.width]; }",
+            wrap,
+        )
+        assert abs(first[0]) < 2 and first[1] > 50, f"the first column scrolled away: {first}"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("figure", ["/views/evidence-map.svg", "/views/pipeline-timeline.svg"])
+def test_figures_have_legible_text_that_fits(chromium, base, figure):
+    visit = Visit(chromium, f"{base}{figure}")
+    try:
+        texts = visit.page.evaluate(
+            """() => { const svg = document.documentElement, w = svg.viewBox.baseVal.width, h = svg.viewBox.baseVal.height;
+                 return [...svg.querySelectorAll('text')].map(t => { const b = t.getBoundingClientRect();
+                   return {text: t.textContent, size: parseFloat(getComputedStyle(t).fontSize),
+                           inside: b.left >= 0 && b.top >= 0 && b.right <= w && b.bottom <= h}; }); }"""
+        )
+        assert texts
+        small = [t for t in texts if t["size"] < 11]
+        assert small == [], f"text under 11 px: {small[:3]}"
+        # The figure is shown at its own size: its box is its view box, rotated headings included.
+        cut = [t for t in texts if not t["inside"]]
+        assert cut == [], f"labels cut off: {cut[:3]}"
+    finally:
+        visit.close()
