@@ -42,20 +42,37 @@ LEVEL_LABEL = dict(EVIDENCE_LEVELS)
 
 
 class Fields(dict):
-    """Record data for templates: a field the contributor left out reads as None."""
+    """Record data for templates: a field the contributor left out reads as None.
+
+    A record's own fields know their kind's schema: a name the schema does not have (a template
+    typo such as r.sumary, or a field renamed in a new format) raises, so the build fails instead
+    of printing an empty cell."""
+
+    known: frozenset | None = None
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if self.known is not None and name not in self.known and name not in self:
+            raise AttributeError(f"records have no field {name!r}")
         return self.get(name)
 
 
-def _as_fields(value):
+def _as_fields(value, kind: str | None = None):
     if isinstance(value, dict):
-        return Fields({k: _as_fields(v) for k, v in value.items()})
+        fields = Fields({k: _as_fields(v) for k, v in value.items()})
+        if kind is not None:
+            fields.known = _schema_fields(kind)
+        return fields
     if isinstance(value, list):
         return [_as_fields(v) for v in value]
     return value
+
+
+def _schema_fields(kind: str) -> frozenset:
+    from .validate import schema_for
+
+    return frozenset(schema_for(kind)["properties"])
 
 
 # Results known only from these sources are labelled wherever the evidence is summarised.
@@ -67,6 +84,8 @@ NOT_PEER_REVIEWED = {
 # Registry statuses of a trial that has stopped: its results are due, and until they are
 # reported it is shown as "results pending" beside the best evidence.
 FINISHED = {"completed", "terminated"}
+# Comparisons in which a missed primary endpoint shows no difference, not that the treatment fails.
+HEAD_TO_HEAD = {"active", "regimen"}
 
 
 @dataclass
@@ -79,6 +98,7 @@ class Evidence:
     studies: list = field(default_factory=list)  # the studies behind the cell, best first
     pending: list = field(default_factory=list)  # finished trials whose results are not reported yet
     grey: list = field(default_factory=list)  # labels of the non-peer-reviewed sources the cell rests on
+    head_to_head: bool = False  # every randomised trial behind the cell compared active treatments or regimens
 
     @property
     def label(self) -> str:
@@ -93,6 +113,8 @@ class Evidence:
     def notes(self) -> list[str]:
         """What a reader must know beside the label: weaker sources, results still to come."""
         notes = [f"rests partly on a {g}" if len(self.grey_studies) < len(self.studies) else f"rests on a {g}" for g in self.grey]
+        if self.head_to_head:
+            notes.append("head-to-head trials: a missed endpoint means no difference between the treatments compared")
         if self.pending:
             notes.append("results pending: " + ", ".join(s.data.get("acronym") or s.data["title"] for s in self.pending))
         return notes
@@ -150,7 +172,8 @@ def summarise(studies: list[Record]) -> Evidence:
             result = "pending"
     grey = list(dict.fromkeys(g for s in behind for g in _grey_sources(s)))
     others = [s for s in sorted(ranked, key=study_order) if s not in behind]
-    return Evidence(design, result, behind + others, pending, grey)
+    head_to_head = design == "randomised-controlled" and all(s.data.get("comparison") in HEAD_TO_HEAD for s in behind)
+    return Evidence(design, result, behind + others, pending, grey, head_to_head)
 
 
 def study_order(study: Record):
@@ -211,18 +234,30 @@ class Handbook:
         return sorted(self.named_by(therapy_id, "study"), key=study_order)
 
     def study_safety(self, therapy_id: str) -> list[tuple[Record, dict]]:
-        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section."""
-        return [(s, item) for s in self.studies_of_therapy(therapy_id) for item in s.data.get("safety") or []]
+        """Safety statements of the studies of a therapy, best design first: shown beside its own safety section,
+        except those whose sources the therapy's own adverse events already cite (they would say it twice)."""
+        own = (self.by_id[therapy_id].data.get("safety") or {}).get("adverse_events") or []
+        cited = {key for item in own for key in item.get("cite") or []}
+        return [
+            (s, item)
+            for s in self.studies_of_therapy(therapy_id)
+            for item in s.data.get("safety") or []
+            if not (item.get("cite") and set(item["cite"]) <= cited)
+        ]
 
     def studies_in_subtype(self, subtype_id: str) -> list[Record]:
         return sorted(self.named_by(subtype_id, "study"), key=study_order)
 
+    def studies_testing(self, therapy_id: str) -> list[Record]:
+        """Studies that compare the therapy; a study where it is only background treatment tests something else."""
+        return [s for s in self.studies_of_therapy(therapy_id) if therapy_id in s.data["therapies"]]
+
     def evidence(self, therapy_id: str, subtype_id: str) -> Evidence:
-        studies = [s for s in self.studies_of_therapy(therapy_id) if subtype_id in s.data["population"]["subtypes"]]
+        studies = [s for s in self.studies_testing(therapy_id) if subtype_id in s.data["population"]["subtypes"]]
         return summarise(studies)
 
     def subtypes_studied(self, therapy_id: str) -> list[Record]:
-        ids = {sub for s in self.studies_of_therapy(therapy_id) for sub in s.data["population"]["subtypes"]}
+        ids = {sub for s in self.studies_testing(therapy_id) for sub in s.data["population"]["subtypes"]}
         return [r for r in self.kind("subtype") if r.id in ids]
 
     def therapies_studied(self, subtype_id: str) -> list[Record]:
@@ -295,7 +330,7 @@ def _title_order(record: Record):
 
 
 def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
-    live = [Record(r.kind, r.path, _as_fields(r.data), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
+    live = [Record(r.kind, r.path, _as_fields(r.data, r.kind), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
     book = Handbook(records=live, bibliography=bibliography)
     book.by_id = {r.id: r for r in live}
     by_kind: dict[str, list[Record]] = defaultdict(list)

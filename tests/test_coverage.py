@@ -1,5 +1,7 @@
 """The evidence base covers what the two source reviews name (issues 3 and 4)."""
 
+import re
+
 from conftest import ROOT
 
 from generators.model import build_model
@@ -122,3 +124,40 @@ def test_both_source_reviews_are_mapped():
 def test_guidelines_recommendations_and_pipeline():
     assert len(BOOK.kind("guideline")) >= 3 and len(BOOK.kind("recommendation")) >= 20
     assert len(BOOK.pipeline()) >= 10
+
+
+# Titles that mark a secondary source (review, guideline, consensus, criteria) rather than primary evidence.
+SECONDARY_TITLE = re.compile(
+    r"review|meta-analys|guideline|consensus|recommendation|advances|update|criteria|state of the art|emerging"
+    r"|perspective|current |points to consider|management of",
+    re.IGNORECASE,
+)
+
+
+def _primary_sources(record_id):
+    """Study records and primary journal papers a reader reaches from one mapped record."""
+    record = BOOK.by_id[record_id]
+    found = set()
+    if record.kind == "study":
+        found.add("study:" + record_id)
+    elif record.kind == "therapy":
+        found |= {"study:" + s.id for s in BOOK.studies_of_therapy(record_id)}
+    elif record.kind == "subtype":
+        found |= {"study:" + s.id for s in BOOK.studies_in_subtype(record_id)}
+    for key in BOOK.cited_on_page(record):
+        entry = BOOK.bibliography.entries.get(key)
+        if entry is None or (entry.fields.get("kind", "").strip() or "article") != "article":
+            continue
+        if not SECONDARY_TITLE.search(entry.fields.get("title", "")):
+            found.add(key)
+    return found
+
+
+def test_every_seed_topic_reaches_two_primary_sources():
+    thin = []
+    for review in ("sato-2020", "raaphorst-2025"):
+        for topic in BOOK.by_id[review].data["topics"]:
+            sources = set().union(*(_primary_sources(r) for r in topic["records"]))
+            if len(sources) < 2:
+                thin.append((review, topic["topic"], sorted(sources)))
+    assert not thin, thin

@@ -141,3 +141,33 @@ def test_key_points_of_an_antibody_give_its_risks_and_the_guideline_stance(book)
     points = book.key_points(book.by_id["anti-tif1-gamma"])
     assert [p["text"] for p in points] == ["Interstitial lung disease risk: low. Rarely.", "G 2023 (strong): Screen TIF1-positive adults."]
     assert points[1]["cite"] == ["g2023"]
+
+
+def test_a_template_typo_in_a_record_field_fails_instead_of_printing_nothing(book):
+    from jinja2 import Environment, StrictUndefined, UndefinedError
+
+    env = Environment(undefined=StrictUndefined)
+    therapy = book.by_id["drug"].data
+    assert env.from_string("{{ r.title }}|{{ r.summary }}").render(r=therapy) == "Drug|None"  # optional field left out
+    with pytest.raises(UndefinedError, match="sumary"):
+        env.from_string("{{ r.sumary }}").render(r=therapy)
+    with pytest.raises(UndefinedError, match="status_of_trial"):
+        env.from_string("{{ r.status_of_trial }}").render(r=book.by_id["a"].data)
+
+
+def test_a_head_to_head_trial_that_missed_its_endpoint_says_what_negative_means():
+    ev = summarise([study("dexa", "no", comparison="regimen")])
+    assert ev.label == "Randomised controlled (negative)"
+    assert ev.notes == ["head-to-head trials: a missed endpoint means no difference between the treatments compared"]
+    assert summarise([study("p", "no", comparison="placebo")]).notes == []
+
+
+def test_a_background_therapy_is_not_credited_with_the_trial_result():
+    background = study("addon", "yes", background_therapies=["steroid"])
+    book = derive(
+        [record("subtype", "dermatomyositis"), record("therapy", "drug"), record("therapy", "steroid"), background],
+        Bibliography("references.bib", {}),
+    )
+    assert book.evidence("drug", "dermatomyositis").label == "Randomised controlled (positive)"
+    assert book.evidence("steroid", "dermatomyositis").label == "No study"
+    assert [s.id for s in book.studies_of_therapy("steroid")] == ["addon"]  # still listed on its page

@@ -10,6 +10,7 @@ import json
 import pytest
 from conftest import FIXTURE, ROOT, TODAY
 
+from generators.bibliography import KIND_LABEL, reference_kind
 from generators.export import page_url
 from generators.model import KIND_ORDER, build_model
 from generators.opendata import CSV_HEAD, KINDS, data_files, fhir_id, plain
@@ -240,14 +241,21 @@ def test_every_reference_is_a_valid_r5_citation(exported):
         Citation.model_validate(resource)
         entry = entries[resource["id"]]
         artifact = resource["citedArtifact"]
-        identifiers = {i["system"]: i["value"] for i in artifact.get("identifier", [])}
+        identifiers = {i.get("system", i.get("type", {}).get("text")): i["value"] for i in artifact.get("identifier", [])}
         assert identifiers.get("https://doi.org") == (entry.fields.get("doi") or None)
         assert identifiers.get("https://pubmed.ncbi.nlm.nih.gov") == (entry.fields.get("pmid") or None)
         assert artifact["title"][0]["text"] == plain(entry.fields["title"])
         form = artifact["publicationForm"][0]
-        assert form["publishedIn"]["title"] == plain(entry.fields["journal"])
         assert form["publicationDateText"] == entry.fields["year"]
-        assert artifact["contributorship"]["entry"]
+        kind = reference_kind(entry)
+        if kind == "article":
+            assert form["publishedIn"]["title"] == plain(entry.fields["journal"])
+            assert artifact["contributorship"]["entry"]
+        else:  # registry records, congress abstracts, press releases and regulatory documents say what they are
+            assert artifact["classification"][0]["classifier"][0]["text"] == KIND_LABEL[kind]
+            assert artifact["webLocation"][0]["url"] == entry.fields["url"]
+        if kind == "registry":
+            assert identifiers["Trial registration number"] == entry.fields["number"]
 
 
 def test_evidence_cites_citations_that_exist(exported):
