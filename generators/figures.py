@@ -106,6 +106,11 @@ def _width(text: str, size: float) -> float:
     return len(text) * size * 0.58
 
 
+def _short(title: str, limit: int = 42) -> str:
+    """A long therapy name shortened at a word, marked with an ellipsis (the cell's tooltip has it whole)."""
+    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,(/") + "…"
+
+
 def _css(ev: Evidence) -> str:
     return ev.css if ev.design != "none" else "none"
 
@@ -113,7 +118,7 @@ def _css(ev: Evidence) -> str:
 def evidence_map_svg(book: Handbook) -> str:
     therapies, subtypes = book.kind("therapy"), book.kind("subtype")
     cell_w, cell_h = 88, 24
-    label_w = int(max([_width(t.data["title"], TEXT) for t in therapies] + [100])) + 16
+    label_w = int(max([_width(_short(t.data["title"]), TEXT) for t in therapies] + [100])) + 16
     longest = max([_width(s.data["title"], TEXT) for s in subtypes] + [50])
     head_h = int(longest * 0.65) + 20  # subtype names at 40 degrees
     width = int(max(label_w + cell_w * len(subtypes) + longest * 0.77, 3 * 300)) + 10
@@ -132,7 +137,7 @@ def evidence_map_svg(book: Handbook) -> str:
         )
     for i, therapy in enumerate(therapies):
         y = head_h + i * cell_h
-        out.append(_text(label_w - 8, y + 17, therapy.data["title"], size=TEXT, anchor="end"))
+        out.append(_text(label_w - 8, y + 17, _short(therapy.data["title"]), size=TEXT, anchor="end"))
         for j, subtype in enumerate(subtypes):
             ev = book.evidence(therapy.id, subtype.id)
             fill, ink, short = EVIDENCE_STYLE[_css(ev)]
