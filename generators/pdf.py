@@ -39,13 +39,18 @@ DISCLAIMER = (
 _CITATION = re.compile(r"\[(@[\w-]+(?:;\s*@[\w-]+)*)\]")
 _LINK = re.compile(r"\]\(([^)\s]+?\.md)(#[\w-]+)?\)")
 _FILE_LINK = re.compile(r"\]\((?![a-zA-Z][\w+.-]*:|#|/)([^)\s]+?)\)")  # relative, not a page: ../cite/x.bib
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)(?:\{[^}\n]*\})?")
 _HEADING = re.compile(r"^(#{1,5}) ", re.MULTILINE)
 # An admonition's body: indented lines, with blank lines inside it when more indented lines follow.
 _ADMONITION = re.compile(r'^!!! \w+ "([^"]*)"\n((?:    .*(?:\n|$)|\n(?=    ))+)', re.MULTILINE)
 # The interactive calculators (templates/_calculator-*.md.j2): a heading and a raw HTML form
 # between these comments. Paper has no use for them; their tables, outside the markers, are printed.
-_CALCULATOR = re.compile(r"^<!-- calculator:start -->\n.*?^<!-- calculator:end -->\n?", re.MULTILINE | re.DOTALL)
+_CALCULATOR = re.compile(r"^<!-- (calculator|web-only):start -->\n.*?^<!-- \1:end -->\n?", re.MULTILINE | re.DOTALL)
+# Web-only text (generalising the calculators): blocks between <!-- web-only:start --> and
+# <!-- web-only:end -->, inline <span class="... web-only ...">, and block attribute lines ({: ... })
+# that only style or make focusable a web page's paragraph.
+_WEB_ONLY_SPAN = re.compile(r'(?: ·)? ?<span class="[^"]*\bweb-only\b[^"]*">[^<]*</span> ?')
+_BLOCK_ATTRIBUTES = re.compile(r"^\{:[^}\n]*\}[ \t]*\n", re.MULTILINE)
 
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -133,10 +138,15 @@ class BookAssembler:
 
     def _image(self, page: str, m) -> str:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m.group(2)))
-        return f"![{m.group(1)}]({target})" if target in self.assets else m.group(1)
+        if target not in self.assets:
+            return m.group(1)
+        # Typst, not pandoc (which drops it), gives the figure its alternative text for the tagged PDF.
+        alt = m.group(1).replace("\\", "\\\\").replace('"', '\\"')
+        return f'\n```{{=typst}}\n#figure(image("{target}", width: 100%, alt: "{alt}"))\n```\n'
 
     def _prepare(self, page: str, demote: int) -> str:
-        text = _plain_admonitions(_CALCULATOR.sub("", self._page_text(page)))
+        text = _WEB_ONLY_SPAN.sub("", _BLOCK_ATTRIBUTES.sub("", _CALCULATOR.sub("", self._page_text(page))))
+        text = _plain_admonitions(text)
         text = _HEADING.sub(lambda m: "#" * (len(m.group(1)) + demote) + " ", text)
         lines = text.split("\n")
         for i, line in enumerate(lines):  # the page's own heading carries its anchor
@@ -260,7 +270,7 @@ def _in_child(code: str, *args: str, what: str) -> None:
 
 
 def _typeset(source: Path, output: Path, stamp: int) -> None:
-    code = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], timestamp=int(sys.argv[3]), pdf_tags=False)"
+    code = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], timestamp=int(sys.argv[3]), pdf_tags=True)"
     _in_child(code, str(source), str(output), str(stamp), what=f"Typst could not typeset {source.name}")
 
 
@@ -308,13 +318,85 @@ def _plain_copy(value):
     return pikepdf.Name(str(value)) if isinstance(value, pikepdf.Name) else value
 
 
+class _StructureJoiner:
+    """The tagged structure of the parts (Typst writes tagged PDF) as one structure tree.
+
+    Each part's structure elements are copied with its pages (so they point at the joined pages),
+    its top element goes under one Document element, and the numbers that tie page content and
+    annotations to the tree (StructParents, StructParent, the ParentTree) are shifted so the parts'
+    numbers do not collide."""
+
+    def __init__(self, joined):
+        import pikepdf
+
+        self.pikepdf = pikepdf
+        self.joined = joined
+        self.document = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()))
+        self.parent_tree: dict[int, object] = {}
+        self.role_map = pikepdf.Dictionary()
+        self.next_key = 0
+        self.complete = True
+
+    def add(self, source, first_page: int) -> None:
+        pikepdf = self.pikepdf
+        root = source.Root.get("/StructTreeRoot")
+        if root is None:
+            self.complete = False
+            return
+        shift = self.next_key
+        copied = self.joined.copy_foreign(root)
+        kids = copied.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+            if isinstance(kid, pikepdf.Dictionary):
+                if kid.get("/S") == pikepdf.Name.Document:
+                    kid.S = pikepdf.Name.Part  # one Document for the book; each part's becomes a Part
+                kid.P = self.document
+                self.document.K.append(kid)
+        for name, value in (copied.get("/RoleMap") or {}).items():
+            self.role_map[name] = value
+        if "/ParentTree" in root:
+            for key, value in pikepdf.NumberTree(root.ParentTree).items():
+                if isinstance(value, pikepdf.Array) and not value.is_indirect:
+                    value = pikepdf.Array([self.joined.copy_foreign(v) if v.is_indirect else v for v in value])
+                else:
+                    value = self.joined.copy_foreign(value)
+                self.parent_tree[key + shift] = value
+                self.next_key = max(self.next_key, key + shift + 1)
+        for page in self.joined.pages[first_page : first_page + len(source.pages)]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annot in page.obj.get("/Annots", []):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + shift
+
+    def finish(self, title: str) -> None:
+        pikepdf = self.pikepdf
+        if not self.complete or not len(self.document.K):
+            return
+        tree = pikepdf.NumberTree.new(self.joined)
+        for key in sorted(self.parent_tree):
+            tree[key] = self.parent_tree[key]
+        root = pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=self.document, ParentTree=tree.obj, ParentTreeNextKey=self.next_key)
+        if len(self.role_map):
+            root.RoleMap = self.role_map
+        self.joined.Root.StructTreeRoot = self.joined.make_indirect(root)
+        self.document.P = self.joined.Root.StructTreeRoot
+        self.joined.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+        self.joined.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        with self.joined.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
+            meta["dc:language"] = ["en"]
+
+
 def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict], title: str, stamp: dt.datetime) -> None:
-    """One PDF from the front matter and the body parts: pages, named destinations, links, bookmarks."""
+    """One PDF from the front matter and the body parts: pages, named destinations, links, bookmarks,
+    and the tagged structure."""
     import pikepdf
 
     joined = pikepdf.new()
     next_object = _take_stream_data(joined, 1)
     destinations: dict[str, pikepdf.Array] = {}
+    structure = _StructureJoiner(joined)
     with pikepdf.open(front) as source:
         front_pages = len(source.pages)
     for path in [front, *parts]:
@@ -322,6 +404,7 @@ def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict]
             offset = len(joined.pages)
             joined.pages.extend(source.pages)
             moved = {page.objgen: joined.pages[offset + i].obj for i, page in enumerate(source.pages)}
+            structure.add(source, offset)
             if "/Names" in source.Root and "/Dests" in source.Root.Names:
                 for name, dest in pikepdf.NameTree(source.Root.Names.Dests).items():
                     destinations[name] = pikepdf.Array([moved[dest[0].objgen], *(_plain_copy(v) for v in list(dest)[1:])])
@@ -359,6 +442,7 @@ def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict]
         Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
     )
     joined.Root.Lang = pikepdf.String("en")
+    structure.finish(title)
     joined.Root.PageMode = pikepdf.Name.UseOutlines
     stamp_text = stamp.strftime("D:%Y%m%d%H%M%SZ")
     joined.docinfo = joined.make_indirect(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from markupsafe import Markup
 
 from . import search
 from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
+from .figures import study_name, therapy_groups
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -115,7 +117,8 @@ class PageRenderer:
         links.append(f"Cite this page: [BibTeX]({up}/{record.id}.bib) · [RIS]({up}/{record.id}.ris)")
         if self.book.cited_on_page(record):
             links.append(f"[References on this page (BibTeX)]({up}/{record.id}-references.bib)")
-        return Markup(" · ".join(links))
+        # Web-only: the PDF leaves these out (pdf.py strips web-only spans); paper cannot edit or download.
+        return Markup('<span class="record-actions web-only">' + " · ".join(links) + "</span>")
 
     @staticmethod
     def cite(keys) -> Markup:
@@ -151,7 +154,9 @@ class PageRenderer:
             pages[f"{folder}/index.md"] = self.render("index.md.j2", f"{folder}/index.md", kind=kind, heading=heading, records=records)
             for record in records:
                 pages[self.book.page(record)] = record_pages[record.id]
-        pages["views/evidence-map.md"] = self.render("evidence-map.md.j2", "views/evidence-map.md")
+        pages["views/evidence-map.md"] = self.render(
+            "evidence-map.md.j2", "views/evidence-map.md", groups=therapy_groups(self.book), study_name=partial(study_name, self.book)
+        )
         pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
         if self.changes is not None:

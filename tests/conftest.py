@@ -78,7 +78,9 @@ def fixture_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def handbook_site(tmp_path_factory) -> Path:
-    """The real handbook, built once for the whole run."""
+    """The real handbook, built once for the whole run (or HANDBOOK_SITE: a site already built from this tree)."""
+    if os.environ.get("HANDBOOK_SITE"):
+        return Path(os.environ["HANDBOOK_SITE"])
     where = tmp_path_factory.mktemp("handbook")
     result = build(ROOT, where / "site", out=where / "build")
     assert result.returncode == 0, result.stderr

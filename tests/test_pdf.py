@@ -104,7 +104,7 @@ def test_links_out_of_the_pdf_are_web_addresses(pdf):
         if "/URI" in annot.get_object().get("/A", {})
     ]
     assert addresses and all(re.match(r"(https?|mailto):", a) for a in addresses), [a for a in addresses if "://" not in a][:5]
-    assert "https://iim-handbook.example.org/cite/ivig.bib" in addresses
+    assert not any("/cite/" in a for a in addresses), "a page's BibTeX/RIS links are web-only"
     assert "https://iim-handbook.example.org/maintainers/review/" in addresses
 
 
@@ -136,3 +136,54 @@ def test_parts_are_joined_without_seams(pdf):
     top = [item.title for item in reader.outline if not isinstance(item, list)]
     assert top[0] == "Contents" and "Therapies" in top and top[-1] == "References"
     assert not any(record_title in top for record_title in ("Rituximab", "ProDERM trial of IVIG in dermatomyositis"))
+
+
+def test_pdf_is_tagged_with_title_language_and_figure_alt_text(handbook_site):
+    """Typst tags each part; the join keeps one structure tree (PDF/UA-1 needs these; a full
+    PDF/UA check, e.g. veraPDF, is not run here)."""
+    import subprocess
+
+    import pikepdf
+
+    path = handbook_site / "handbook.pdf"
+    with pikepdf.open(path) as pdf:
+        assert "/StructTreeRoot" in pdf.Root
+        assert bool(pdf.Root.MarkInfo.Marked) is True
+        assert str(pdf.Root.Lang) == "en"
+        assert str(pdf.docinfo.Title) == "IIM Evidence Handbook"
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) is True
+        kinds: dict[str, int] = {}
+        figures = []
+
+        def walk(element):
+            if isinstance(element, pikepdf.Array):
+                for child in element:
+                    walk(child)
+            elif isinstance(element, pikepdf.Dictionary) and "/S" in element:
+                kind = str(element.S)
+                kinds[kind] = kinds.get(kind, 0) + 1
+                if kind == "/Figure":
+                    figures.append(str(element.get("/Alt", "")))
+                if "/K" in element:
+                    walk(element.K)
+
+        walk(pdf.Root.StructTreeRoot.K)
+    assert kinds.get("/Document") == 1 and kinds.get("/H1", 0) > 10 and kinds.get("/Table", 0) > 10 and kinds.get("/Link", 0) > 100
+    assert figures and all(figures), f"figures without alternative text: {figures}"
+    assert any(alt.startswith("Evidence map") for alt in figures)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
+    if info.returncode == 0:  # poppler-utils, where installed
+        assert re.search(r"^Tagged:\s+yes", info.stdout, re.MULTILINE)
+
+
+def test_pdf_leaves_out_what_only_works_on_the_web(pdf):
+    _, pages = pdf
+    text = "\n".join(pages)
+    flat = squash(text)
+    assert not re.search(r"\bhover", text, re.IGNORECASE), "a hover instruction is printed in the PDF"
+    for web_only in ("Edit this record", "Cite this page", "selecting a column heading", "Build speed"):
+        assert squash(web_only) not in flat, f"{web_only!r} is printed in the PDF"
+    # "Report a problem" only where Contributing explains it (contents line, heading, sentence), not on every record.
+    assert flat.count(squash("Report a problem")) <= 3
+    assert "figure-scroll" not in text and "tabindex" not in text
+    assert "Dermatomyositis:" not in text.split("Evidence map")[-1][:3000]  # the map's phone-only labels

@@ -25,10 +25,15 @@
 
     var controls = document.createElement("div");
     controls.className = "explorer-controls";
+    // A visible label, not a placeholder alone: readers and screen readers see what the box does.
+    var label = document.createElement("label");
     var search = document.createElement("input");
     search.type = "search";
-    search.placeholder = "Filter rows…";
-    search.setAttribute("aria-label", "Filter the table");
+    search.id = "explorer-filter-" + document.querySelectorAll(".explorer-controls").length;
+    label.htmlFor = search.id;
+    label.textContent = "Filter the table";
+    search.placeholder = "Type a word…";
+    controls.appendChild(label);
     controls.appendChild(search);
 
     var selects = [];
