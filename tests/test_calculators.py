@@ -7,6 +7,7 @@ printed in Rider 2017 Table 3), not by calling the calculators' code.
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import re
@@ -85,6 +86,10 @@ def classify(page, mode: str, age: str | None, *items: str) -> dict[str, str]:
         ("without", AGE_40, (DYSPHAGIA, JO1), "6.7", "Probable IIM"),
         # onset before 18 gives no points: 3.1 + 2.1 = 5.2 without biopsy, under 5.3
         ("without", None, (HELIOTROPE, PAPULES), "5.2", "IIM ruled out"),
+        # biopsy weights: 2.2 + 3.8 (anti-Jo-1) + 3.1 (rimmed vacuoles) = 9.1, 8.7 or more is definite
+        ("with", AGE_40, (JO1, "Rimmed vacuoles"), "9.1", "Definite IIM"),
+        # onset before 18 with biopsy weights: 3.2 + 2.7 = 5.9, under 6.5 (the same rashes score 5.8 without biopsy)
+        ("with", None, (HELIOTROPE, PAPULES), "5.9", "IIM ruled out"),
     ],
 )
 def test_classification_worked_cases(chromium, base, mode, age, items, total, category):
@@ -129,6 +134,14 @@ def test_classification_page_prints_weights_cut_offs_and_says_it_is_not_diagnost
     assert re.search(r"Definite IIM\s+90% or more\s+7.5 or more\s+8.7 or more", text.replace("&#46;", "."))
 
 
+def test_classification_says_it_gives_no_exact_probability_and_no_subgroup(handbook_site):
+    """The probability formula and the subgroup tree were not found on a source page (see the record),
+    so the page says the calculator leaves them out, and the record says why."""
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (handbook_site / CRITERIA.strip("/") / "index.html").read_text(encoding="utf-8")))
+    assert "no exact percentage and no subgroup" in text
+    assert "Left out of this record" in text and "classification tree" in text
+
+
 # --- total improvement score -----------------------------------------------------------
 
 MEASURES = ["physician-global", "patient-global", "muscle-strength", "physical-function", "muscle-enzymes", "extramuscular"]
@@ -160,6 +173,10 @@ def points(page) -> list[str]:
         ("adult", "40", ["5.1", "0", "2.5", "-10", "0", "0"], ["7.5", "0", "10", "0", "0", "0"], "17.5", "No improvement"),
         # 45 -> 20, 45 -> 10, 35 -> 32.5, 45 -> 10, -20 -> 0, 0 -> 0: 72.5, juvenile major (70 or more)
         ("juvenile", "12", ["45", "45", "35", "45", "-20", "0"], ["20", "10", "32.5", "10", "0", "0"], "72.5", "Major improvement"),
+        # 20 -> 15, 10 -> 2.5, 15 -> 20, 10 -> 5, 10 -> 2.5, 4 -> 0: 45, exactly the juvenile moderate threshold
+        ("juvenile", "8", ["20", "10", "15", "10", "10", "4"], ["15", "2.5", "20", "5", "2.5", "0"], "45", "Moderate improvement"),
+        # the same 45 in an adult: 40 to under 60
+        ("adult", "35", ["20", "10", "15", "10", "10", "4"], ["15", "2.5", "20", "5", "2.5", "0"], "45", "Moderate improvement"),
         # 20 in a child is below the juvenile minimal threshold of 30
         ("juvenile", "12", ["5.1", "15", "2.5", "-10", "0", "0"], ["7.5", "2.5", "10", "0", "0", "0"], "20", "No improvement"),
     ],
@@ -250,6 +267,14 @@ def test_response_works_by_keyboard_alone_with_visible_focus(chromium, base):
         visit.close()
 
 
+def test_response_page_says_it_takes_percentage_changes_and_why(handbook_site):
+    page = (handbook_site / TIS.strip("/") / "index.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    assert "It takes percentage changes, not raw values." in text
+    assert "official IMACS web calculators" in text and "upper limit of normal" in text
+    assert "Not verified" in text and "niehs.nih.gov/research/resources/imacs/response_criteria" in text
+
+
 def test_response_page_prints_the_conversion_table_and_thresholds(handbook_site):
     text = re.sub(r"<[^>]+>", " ", (handbook_site / TIS.strip("/") / "index.html").read_text(encoding="utf-8")).replace("&#46;", ".")
     assert re.search(r"over 20% to 30%:\s+27.5", text)
@@ -332,6 +357,13 @@ def test_a_weight_edited_in_the_record_changes_table_and_calculator(chromium, tm
         "  cite: [lundberg2017]\nperformance:",
         "  logistic_constant_without_biopsy: 5.0\n  logistic_constant_with_biopsy: 6.0\n  cite: [lundberg2017]\nperformance:",
     )
+    # and in the response record, the top level score of muscle strength from 32.5 to 30 (test value)
+    edit(
+        project,
+        "evidence/outcome-measure/total-improvement-score.yaml",
+        "points: [0, 10, 20, 27.5, 32.5]",
+        "points: [0, 10, 20, 27.5, 30]",
+    )
     env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
     for step in (  # the site alone, without the PDF and the offline copy
         [sys.executable, "-m", "generators", "--root", str(project), "build"],
@@ -350,6 +382,16 @@ def test_a_weight_edited_in_the_record_changes_table_and_calculator(chromium, tm
             assert shown["probability"] == "35.4%"
             assert math.isclose(100 / (1 + math.e**0.6), 35.43, abs_tol=0.01)
             assert shown["category"].startswith("IIM ruled out")
+        finally:
+            visit.close()
+        tis = re.sub(r"<[^>]+>", " ", (project / "site" / TIS.strip("/") / "index.html").read_text(encoding="utf-8"))
+        assert re.search(r"over 30%:\s+30\b", tis.replace("&#46;", ".")), "the printed conversion table shows the new score"
+        visit = Visit(chromium, url + TIS)
+        try:
+            # 45 -> 20, 45 -> 10, 35 -> 30 (was 32.5), 45 -> 10, -20 -> 0, 0 -> 0: 70, still juvenile major
+            shown = respond(visit.page, "juvenile", "12", ["45", "45", "35", "45", "-20", "0"])
+            assert points(visit.page)[2] == "30"
+            assert shown["total"] == "70 of 100" and shown["category"] == "Major improvement"
         finally:
             visit.close()
 

@@ -153,14 +153,14 @@
       var constant = model[m === "with" ? "logistic_constant_with_biopsy" : "logistic_constant_without_biopsy"];
       var probability = (typeof constant === "number")
         ? (100 / (1 + Math.exp(constant - total / 10))).toFixed(1) + "%"
-        : category.probability + " (the band the criteria give for this category)";
+        : category.probability + " (the band the criteria give for this category; the exact formula was not found on a source page)";
       var cites = el("span", {});
       (model.cite || []).forEach(function (k, i) { if (i) cites.appendChild(document.createTextNode("; ")); cites.appendChild(citationLink(k)); });
       showResult(region, [], [
         ["total", "Total score", fromTenths(total) + (m === "with" ? " (weights with biopsy)" : " (weights without biopsy)")],
         ["probability", "Probability of IIM", probability],
         ["category", "Category", category.label + (category.classifies ? " (classified as IIM)" : " (not classified as IIM)")],
-        ["subgroup", "Subgroup", "Not assigned here: the classification tree was not checked against the source (see 'Not verified' at the top of the page)."],
+        ["subgroup", "Subgroup", "Not assigned here: the branches of the classification tree were not found on a source page (see 'Left out of this record' on this page)."],
         ["source", "Source", cites],
       ]);
     }
