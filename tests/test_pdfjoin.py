@@ -77,7 +77,11 @@ def outline_tree(items) -> list:
 
 
 def goto_targets(reader: PdfReader, page_number: int) -> list:
-    return [annot.get_object()["/A"]["/D"] for annot in reader.pages[page_number].get("/Annots") or [] if annot.get_object()["/A"]["/S"] == "/GoTo"]
+    return [
+        annot.get_object()["/A"]["/D"]
+        for annot in reader.pages[page_number].get("/Annots") or []
+        if annot.get_object()["/A"]["/S"] == "/GoTo"
+    ]
 
 
 def test_outline_entries_give_level_title_and_pages_and_leave_out_the_continued_heading(parts):
@@ -183,7 +187,7 @@ def test_title_author_language_and_dates(joined):
 def test_an_untagged_part_leaves_the_whole_pdf_untagged(parts, tmp_path):
     """Claiming a structure that misses pages would mislead a screen reader."""
     front, (a, _) = parts
-    untagged = typeset(tmp_path, "b", PART_B.replace(f"#link(\"{DEST_LINK}a-target\")", "#link(<b-target>)"), tagged=False)
+    untagged = typeset(tmp_path, "b", PART_B.replace(f'#link("{DEST_LINK}a-target")', "#link(<b-target>)"), tagged=False)
     join(front, [a, untagged], tmp_path / "out.pdf", [], METADATA)
     with pikepdf.open(tmp_path / "out.pdf") as pdf:
         assert "/StructTreeRoot" not in pdf.Root and "/MarkInfo" not in pdf.Root
