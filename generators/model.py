@@ -11,7 +11,7 @@ from pathlib import Path
 from .load import Bibliography, Record, load
 from .problems import InputError
 from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids, today
-from .validate import check_records, schema_valid_part
+from .validate import check_records, placeholder_fields, schema_valid_part
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
     "subtype": ("subtypes", "Subtypes"),
@@ -365,11 +365,19 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
         # problems come in one run; a rule that cannot cope with a partial record sees only its id.
         partial = [r if r.path not in bad_files else schema_valid_part(r) for r in records]
         id_only = [r if r.path not in bad_files else Record(r.kind, r.path, {"id": r.file_id}) for r in records]
-        problems += check_rules_tolerant(partial, id_only, bibliography)
+        rule_problems = check_rules_tolerant(partial, id_only, bibliography)
+        # A field that still holds the template's placeholder has one message, "replace the
+        # placeholder"; what the rules say about it being empty would only repeat it.
+        unfilled = {r.path: fields for r in records if r.path in bad_files and (fields := placeholder_fields(r))}
+        problems += [p for p in rule_problems if not _at_any(p.field, unfilled.get(p.path, ()))]
     problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.field, p.message))
     if problems:
         raise InputError(problems)
     return records, bibliography
+
+
+def _at_any(field: str, fields) -> bool:
+    return any(field == f or field.startswith((f + ".", f + "[")) for f in fields)
 
 
 def build_model(root: Path) -> Handbook:
