@@ -23,7 +23,18 @@ def kind_schema(kind: str) -> dict:
 def test_the_fields_every_record_has_are_defined_once():
     for kind in KINDS:
         properties = kind_schema(kind)["properties"]
-        for name in ("schema_version", "id", "title", "aliases", "summary", "citations", "last_reviewed", "status", "unverified", "omitted"):
+        for name in (
+            "schema_version",
+            "id",
+            "title",
+            "aliases",
+            "summary",
+            "citations",
+            "last_reviewed",
+            "status",
+            "unverified",
+            "omitted",
+        ):
             assert properties[name]["$ref"].startswith("common.schema.json#/$defs/"), (kind, name)
             # Only what a kind may word its own way beside the shared definition: examples of its kind.
             assert set(properties[name]) <= {"$ref", "examples", "title", "description"}, (kind, name)
