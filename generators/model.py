@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from .load import Bibliography, Record, load
 from .problems import InputError
 from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids, today
-from .validate import check_records, schema_valid_part
+from .validate import check_records, placeholder_fields, schema_valid_part
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
     "subtype": ("subtypes", "Subtypes"),
@@ -43,8 +44,9 @@ LEVEL_LABEL = dict(EVIDENCE_LEVELS)
 class Fields(dict):
     """Record data for templates: a field the contributor left out reads as None.
 
-    A record's own fields know their kind's schema: a name the schema does not have (a template
-    typo such as r.sumary, or a field renamed in a new format) raises, so the build fails instead
+    A record's fields, and each block of fields inside it (population, safety, a statement), know
+    their schema: a name the schema does not have (a template typo such as r.sumary or
+    r.population.subtype, or a field renamed in a new format) raises, so the build fails instead
     of printing an empty cell."""
 
     known: frozenset | None = None
@@ -57,21 +59,44 @@ class Fields(dict):
         return self.get(name)
 
 
-def _as_fields(value, kind: str | None = None):
+def _as_fields(value, schema: dict | None = None):
+    """Record data as Fields, each block of fields knowing the names its (sub)schema allows."""
     if isinstance(value, dict):
-        fields = Fields({k: _as_fields(v) for k, v in value.items()})
-        if kind is not None:
-            fields.known = _schema_fields(kind)
+        allowed = _properties(schema)
+        fields = Fields({k: _as_fields(v, allowed.get(k) if allowed else None) for k, v in value.items()})
+        fields.known = frozenset(allowed) if allowed is not None else None
         return fields
     if isinstance(value, list):
-        return [_as_fields(v) for v in value]
+        items = _items(schema)
+        return [_as_fields(v, items) for v in value]
     return value
 
 
-def _schema_fields(kind: str) -> frozenset:
-    from .validate import schema_for
+def _items(schema: dict | None) -> dict | None:
+    if not isinstance(schema, dict):
+        return None
+    if isinstance(schema.get("items"), dict):
+        return schema["items"]
+    return next((found for part in schema.get("allOf", []) if (found := _items(part))), None)
 
-    return frozenset(schema_for(kind)["properties"])
+
+def _properties(schema: dict | None) -> dict | None:
+    """The fields a block may have, from its (inlined) schema; None when the block is open."""
+    if not isinstance(schema, dict):
+        return None
+    found, closed = dict(schema.get("properties", {})), schema.get("additionalProperties") is False
+    for part in schema.get("allOf", []):  # a $ref with keywords beside it, inlined (validate._inline)
+        inner = _properties(part)
+        if inner is not None:
+            found, closed = found | inner, True
+    return found if closed and found else None
+
+
+@cache
+def _record_schema(kind: str) -> dict:
+    from .validate import validator_for
+
+    return validator_for(kind).schema  # every $ref inlined
 
 
 # Results known only from these sources are labelled wherever the evidence is summarised.
@@ -329,7 +354,11 @@ def _title_order(record: Record):
 
 
 def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
-    live = [Record(r.kind, r.path, _as_fields(r.data, r.kind), r.lines) for r in records if r.data.get("status", "current") != "withdrawn"]
+    live = [
+        Record(r.kind, r.path, _as_fields(r.data, _record_schema(r.kind)), r.lines)
+        for r in records
+        if r.data.get("status", "current") != "withdrawn"
+    ]
     book = Handbook(records=live, bibliography=bibliography)
     book.by_id = {r.id: r for r in live}
     by_kind: dict[str, list[Record]] = defaultdict(list)
@@ -365,11 +394,19 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
         # problems come in one run; a rule that cannot cope with a partial record sees only its id.
         partial = [r if r.path not in bad_files else schema_valid_part(r) for r in records]
         id_only = [r if r.path not in bad_files else Record(r.kind, r.path, {"id": r.file_id}) for r in records]
-        problems += check_rules_tolerant(partial, id_only, bibliography)
+        rule_problems = check_rules_tolerant(partial, id_only, bibliography)
+        # A field that still holds the template's placeholder has one message, "replace the
+        # placeholder"; what the rules say about it being empty would only repeat it.
+        unfilled = {r.path: fields for r in records if r.path in bad_files and (fields := placeholder_fields(r))}
+        problems += [p for p in rule_problems if not _at_any(p.field, unfilled.get(p.path, ()))]
     problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.field, p.message))
     if problems:
         raise InputError(problems)
     return records, bibliography
+
+
+def _at_any(field: str, fields) -> bool:
+    return any(field == f or field.startswith((f + ".", f + "[")) for f in fields)
 
 
 def build_model(root: Path) -> Handbook:

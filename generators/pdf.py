@@ -8,7 +8,8 @@ list with DOI and PubMed links.
 The body is typeset in parts of bounded size, each in its own process, so memory stays flat as
 the handbook grows. The cover and contents are typeset last, numbered i, ii, ..., from the
 parts' bookmarks and page numbers. Links into another part are written as placeholders and
-turned into links to named destinations when the parts are joined.
+turned into links to named destinations when the parts are joined (generators/pdfjoin.py: pages,
+links, bookmarks, the tagged structure and the metadata).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from itertools import islice
 from pathlib import Path
 
 from .model import KIND_ORDER, SECTION, Handbook
+from .pdfjoin import CONTINUED, DEST_LINK, Metadata, outline_entries, write_arguments
 from .render import reference_markdown
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "handbook.typ"
@@ -214,15 +216,12 @@ FIRST_PAGE_PLACEHOLDER = "HANDBOOKFIRSTPAGE"
 CHUNK_CHARACTERS = 200_000
 REFERENCES_PER_PART = 150
 CONVERSIONS_AHEAD = 3  # parts converted by pandoc ahead of the one Typst is setting
-DEST_LINK = "handbook-dest:"  # a link to a label typeset in another part; made internal when joined
-PAGE_LINK = "handbook-page:"  # a contents entry: the printed page number of the body
 _LABEL_LINK = re.compile(r"#link\(<([\w.:-]+)>\)")
 _LABEL = re.compile(r"(?<![\\(])<([\w.:-]+)>[ \t]*$", re.MULTILINE)  # pandoc puts labels at the ends of lines
 
 
 # A part that begins inside a section opens with this invisible level-1 heading, so that Typst
 # nests the part's first record pages under it in the bookmarks, and their level can be read back.
-CONTINUED = "handbook-section-continued"
 _CONTINUED_HEADING = f"```{{=typst}}\n#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]\n```"
 
 
@@ -255,6 +254,7 @@ def _links_to_other_parts(body: str) -> str:
 
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_OUR_ERROR = re.compile(r"^generators\.\w+\.\w+Error: ")  # the exception's name adds nothing to our message
 
 
 def _in_child(code: str, *args: str, what: str) -> None:
@@ -263,207 +263,12 @@ def _in_child(code: str, *args: str, what: str) -> None:
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
-        raise PdfError(f"{what}: {message.removeprefix(f'{__name__}.PdfError: ')}")
+        raise PdfError(f"{what}: {_OUR_ERROR.sub('', message)}")
 
 
 def _typeset(source: Path, output: Path, stamp: int) -> None:
     code = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], timestamp=int(sys.argv[3]), pdf_tags=True)"
     _in_child(code, str(source), str(output), str(stamp), what=f"Typst could not typeset {source.name}")
-
-
-def _outline_entries(pdf, first_page: int, offset: int) -> list[dict]:
-    """Headings of one typeset part, from its bookmarks: level, title, printed and absolute page."""
-    import pikepdf
-
-    index = {page.objgen: i for i, page in enumerate(pdf.pages)}
-    entries: list[dict] = []
-
-    def walk(items, level):
-        for item in items:
-            if item.title == CONTINUED:
-                walk(item.children, level + 1)
-                continue
-            dest = item.destination if item.destination is not None else item.action.get("/D")
-            page = index.get(dest[0].objgen, 0) if isinstance(dest, pikepdf.Array) else 0
-            entries.append({"level": level, "title": item.title, "page": first_page + page, "index": offset + page})
-            walk(item.children, level + 1)
-
-    with pdf.open_outline() as outline:
-        walk(outline.root, 1)
-    return entries
-
-
-def _take_stream_data(pdf, number: int) -> int:
-    """Give the streams copied from another PDF their own data, from object `number` on (copies
-    are numbered one after the other), so that the source can be closed; returns the next number.
-
-    Copied streams otherwise read their data from the source when the joined PDF is saved, so
-    every source stays open with all its parsed objects: 1.5 GB for 5,000 records, not 0.7 GB."""
-    import pikepdf
-
-    while (obj := pdf.get_object((number, 0))) is not None:
-        if isinstance(obj, pikepdf.Stream):
-            obj.write(obj.read_raw_bytes(), filter=obj.get("/Filter"), decode_parms=obj.get("/DecodeParms"))
-        number += 1
-    return number
-
-
-def _plain_copy(value):
-    """A destination's coordinates as new objects (the source they came from is closed next)."""
-    import pikepdf
-
-    return pikepdf.Name(str(value)) if isinstance(value, pikepdf.Name) else value
-
-
-class _StructureJoiner:
-    """The tagged structure of the parts (Typst writes tagged PDF) as one structure tree.
-
-    Each part's structure elements are copied with its pages (so they point at the joined pages),
-    its top element goes under one Document element, and the numbers that tie page content and
-    annotations to the tree (StructParents, StructParent, the ParentTree) are shifted so the parts'
-    numbers do not collide."""
-
-    def __init__(self, joined):
-        import pikepdf
-
-        self.pikepdf = pikepdf
-        self.joined = joined
-        self.document = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()))
-        self.parent_tree: dict[int, object] = {}
-        self.role_map = pikepdf.Dictionary()
-        self.next_key = 0
-        self.complete = True
-
-    def add(self, source, first_page: int) -> None:
-        pikepdf = self.pikepdf
-        root = source.Root.get("/StructTreeRoot")
-        if root is None:
-            self.complete = False
-            return
-        shift = self.next_key
-        copied = self.joined.copy_foreign(root)
-        kids = copied.get("/K")
-        for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
-            if isinstance(kid, pikepdf.Dictionary):
-                if kid.get("/S") == pikepdf.Name.Document:
-                    kid.S = pikepdf.Name.Part  # one Document for the book; each part's becomes a Part
-                kid.P = self.document
-                self.document.K.append(kid)
-        for name, value in (copied.get("/RoleMap") or {}).items():
-            self.role_map[name] = value
-        if "/ParentTree" in root:
-            for key, value in pikepdf.NumberTree(root.ParentTree).items():
-                if isinstance(value, pikepdf.Array) and not value.is_indirect:
-                    value = pikepdf.Array([self.joined.copy_foreign(v) if v.is_indirect else v for v in value])
-                else:
-                    value = self.joined.copy_foreign(value)
-                self.parent_tree[key + shift] = value
-                self.next_key = max(self.next_key, key + shift + 1)
-        for page in self.joined.pages[first_page : first_page + len(source.pages)]:
-            if "/StructParents" in page.obj:
-                page.obj.StructParents = int(page.obj.StructParents) + shift
-            for annot in page.obj.get("/Annots", []):
-                if "/StructParent" in annot:
-                    annot.StructParent = int(annot.StructParent) + shift
-
-    def finish(self, title: str) -> None:
-        pikepdf = self.pikepdf
-        if not self.complete or not len(self.document.K):
-            return
-        tree = pikepdf.NumberTree.new(self.joined)
-        for key in sorted(self.parent_tree):
-            tree[key] = self.parent_tree[key]
-        root = pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=self.document, ParentTree=tree.obj, ParentTreeNextKey=self.next_key)
-        if len(self.role_map):
-            root.RoleMap = self.role_map
-        self.joined.Root.StructTreeRoot = self.joined.make_indirect(root)
-        self.document.P = self.joined.Root.StructTreeRoot
-        self.joined.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
-        self.joined.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        with self.joined.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = title
-            meta["dc:language"] = ["en"]
-
-
-def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict], title: str, stamp: dt.datetime) -> None:
-    """One PDF from the front matter and the body parts: pages, named destinations, links, bookmarks,
-    and the tagged structure."""
-    import pikepdf
-
-    joined = pikepdf.new()
-    next_object = _take_stream_data(joined, 1)
-    destinations: dict[str, pikepdf.Array] = {}
-    structure = _StructureJoiner(joined)
-    with pikepdf.open(front) as source:
-        front_pages = len(source.pages)
-    for path in [front, *parts]:
-        with pikepdf.open(path) as source:
-            offset = len(joined.pages)
-            joined.pages.extend(source.pages)
-            moved = {page.objgen: joined.pages[offset + i].obj for i, page in enumerate(source.pages)}
-            structure.add(source, offset)
-            if "/Names" in source.Root and "/Dests" in source.Root.Names:
-                for name, dest in pikepdf.NameTree(source.Root.Names.Dests).items():
-                    destinations[name] = pikepdf.Array([moved[dest[0].objgen], *(_plain_copy(v) for v in list(dest)[1:])])
-            next_object = _take_stream_data(joined, next_object)
-    if len(joined.objects) != next_object - 1:  # a gap in the numbering would leave a stream without data
-        raise PdfError("the parts of the PDF could not be joined: objects were not copied in order")
-    tree = pikepdf.NameTree.new(joined)
-    for name in sorted(destinations):
-        tree[name] = destinations[name]
-    joined.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
-    unresolved = []
-    for page in joined.pages:
-        for annot in page.get("/Annots", []):
-            action = annot.get("/A")
-            uri = str(action.get("/URI", "")) if action is not None else ""
-            if uri.startswith(DEST_LINK):
-                name = uri.removeprefix(DEST_LINK)
-                if name not in destinations:
-                    unresolved.append(name)
-                annot.A = pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.String(name))
-            elif uri.startswith(PAGE_LINK):
-                target = joined.pages[front_pages + int(uri.removeprefix(PAGE_LINK)) - 1].obj
-                annot.A = pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.Array([target, pikepdf.Name.Fit]))
-    if unresolved:
-        raise PdfError(f"links to {len(unresolved)} places that are not in the PDF, e.g. {sorted(set(unresolved))[:3]}")
-    with joined.open_outline() as outline:
-        outline.root.append(pikepdf.OutlineItem("Contents", 1))
-        siblings: list[list] = [outline.root]  # the list each heading level appends to
-        for entry in body_entries:
-            item = pikepdf.OutlineItem(entry["title"], front_pages + entry["index"])
-            del siblings[entry["level"] :]
-            siblings[-1].append(item)
-            siblings.append(item.children)
-    joined.Root.PageLabels = pikepdf.Dictionary(
-        Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
-    )
-    joined.Root.Lang = pikepdf.String("en")
-    structure.finish(title)
-    joined.Root.PageMode = pikepdf.Name.UseOutlines
-    stamp_text = stamp.strftime("D:%Y%m%d%H%M%SZ")
-    joined.docinfo = joined.make_indirect(
-        pikepdf.Dictionary(
-            Title=pikepdf.String(title),
-            Author=pikepdf.String("IIM Evidence Handbook contributors"),
-            CreationDate=pikepdf.String(stamp_text),
-            ModDate=pikepdf.String(stamp_text),
-        )
-    )
-    joined.save(output, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-
-
-def join_from_file(arguments: str) -> None:
-    """_join in a child process (see build_pdf): its arguments from a JSON file."""
-    given = json.loads(Path(arguments).read_text(encoding="utf-8"))
-    _join(
-        Path(given["front"]),
-        [Path(p) for p in given["parts"]],
-        Path(given["output"]),
-        given["entries"],
-        given["title"],
-        dt.datetime.fromisoformat(given["stamp"]),
-    )
 
 
 def build_pdf(
@@ -523,7 +328,7 @@ def build_pdf(
                     )
                     _typeset(source, source.with_suffix(".pdf"), int(stamp.timestamp()))
                     with pikepdf.open(source.with_suffix(".pdf")) as part:
-                        entries += _outline_entries(part, next_page, next_page - 1)
+                        entries += outline_entries(part, next_page, next_page - 1)
                         next_page += len(part.pages)
                     typeset.append(source.with_suffix(".pdf"))
         except (OSError, RuntimeError) as error:
@@ -534,12 +339,11 @@ def build_pdf(
         front.write_text(front_shell.replace(BODY_PLACEHOLDER, ""), encoding="utf-8")
         _typeset(front, front.with_suffix(".pdf"), int(stamp.timestamp()))
         # The join holds every object of the book at once; in a child process, that memory is
-        # returned to the system before MkDocs goes on to build the site.
+        # returned to the system as soon as the PDF is written.
         arguments = folder / "join.json"
-        given = {"front": str(front.with_suffix(".pdf")), "parts": [str(p) for p in typeset], "output": str(output)}
-        given |= {"entries": entries, "title": title, "stamp": stamp.isoformat()}
-        arguments.write_text(json.dumps(given), encoding="utf-8")
-        code = "import sys; from generators.pdf import join_from_file; join_from_file(sys.argv[1])"
+        metadata = Metadata(title=title, author="IIM Evidence Handbook contributors", date=stamp, language="en")
+        write_arguments(arguments, front.with_suffix(".pdf"), typeset, output, entries, metadata)
+        code = "import sys; from generators.pdfjoin import join_from_file; join_from_file(sys.argv[1])"
         _in_child(code, str(arguments), what="the parts of the PDF could not be joined")
     if not output.exists() or output.stat().st_size < 1000:
         raise PdfError(f"the PDF {output} was not written")

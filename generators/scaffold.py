@@ -1,30 +1,50 @@
-"""Write a fully commented record template for a kind, from the kind's JSON Schema."""
+"""Write a commented record template for a kind, from the kind's JSON Schema.
+
+Every field gets its title and description as a comment and an example from a record of the same
+kind (the schema's `examples`). Required fields hold a placeholder that validation refuses
+("replace the placeholder ..."), so a created but unfilled record never builds; optional fields
+are commented out."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from .load import KINDS
-from .validate import _resolve, schema_for
+from .rules import today as build_today
+from .validate import PLACEHOLDER, _resolve, schema_for
 
 ID_FORM = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+WIDTH = 100
 
 
 class ScaffoldError(Exception):
     pass
 
 
-def _comment(text: str, indent: str) -> list[str]:
-    return [f"{indent}# {line}" for line in textwrap.wrap(text, 96 - len(indent))]
+def _comment(text: str, indent: str = "") -> list[str]:
+    return [f"{indent}# {line}" for line in textwrap.wrap(text, WIDTH - 2 - len(indent))]
 
 
 def _yaml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False)  # JSON is valid YAML and quotes what needs quoting
+
+
+def _as_yaml(name: str, value) -> list[str]:
+    """`name: value` as block YAML lines (lists and blocks of fields as a contributor writes them)."""
+    if not isinstance(value, (list, dict)):
+        return [f"{name}: {_yaml_value(value)}"]
+    text = yaml.safe_dump({name: value}, sort_keys=False, allow_unicode=True, width=WIDTH - 4, default_flow_style=False)
+    return text.rstrip("\n").split("\n")
+
+
+def placeholder(title: str) -> str:
+    return f"{PLACEHOLDER} {title.lower()} (see the example above)"
 
 
 def template_text(kind: str, record_id: str) -> str:
@@ -32,23 +52,32 @@ def template_text(kind: str, record_id: str) -> str:
     required = set(schema.get("required", []))
     lines = [
         f"# yaml-language-server: $schema=../../schemas/{kind}.schema.json",
-        f"# A new {kind} record. Required fields are filled with examples: replace them.",
+        f"# A new {kind} record. Each field is explained in the comment above it, with an example",
+        f"# from a {kind} record of the handbook.",
+        f'# Required fields hold a placeholder ("{PLACEHOLDER} ..."): make validate refuses the record',
+        "# until each one is replaced by this record's own value.",
         "# Optional fields are commented out: remove the leading '# ' to use one.",
         "",
     ]
     for name, prop in schema["properties"].items():
         prop = _resolve(prop)
+        title = prop.get("title", name)
+        lines += _comment(f"{title}: {prop.get('description', '')}".rstrip(": "))
+        example = (prop.get("examples") or [None])[0]
         if name == "id":
-            value = record_id
-        elif name == "last_reviewed":
-            value = dt.date.today().isoformat()
+            lines.append(f"id: {record_id}")
         elif name == "schema_version":
-            value = prop.get("const", 2)
+            lines.append(f"schema_version: {prop.get('const', 2)}")
+        elif name == "last_reviewed":  # the day the template was filled is the day it was checked
+            lines.append(f"last_reviewed: {build_today().isoformat()}")
+        elif name in required:
+            if example is not None:
+                lines += ["# Example:"] + [f"#   {line}" for line in _as_yaml(name, example)]
+            lines.append(f"{name}: {_yaml_value(placeholder(title))}")
+        elif example is not None:
+            lines += [f"# {line}" for line in _as_yaml(name, example)]
         else:
-            value = (prop.get("examples") or [""])[0]
-        lines += _comment(f"{prop.get('title', name)}: {prop.get('description', '')}", "")
-        entry = f"{name}: {_yaml_value(value)}"
-        lines.append(entry if name in required else f"# {entry}")
+            lines.append(f"# {name}:")
         lines.append("")
     return "\n".join(lines)
 

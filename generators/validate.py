@@ -15,6 +15,9 @@ from .load import Record
 from .problems import Problem, close_match, field_name
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# What `make new` (scaffold.py) writes in each required field: refused until it is replaced, so a
+# created but unfilled record never builds.
+PLACEHOLDER = "REPLACE:"
 
 _TYPE_WORDS = {
     "integer": "a whole number",
@@ -202,16 +205,51 @@ def _leaf_errors(error):
         yield error
 
 
+def _placeholders(value, at: tuple = ()):
+    """The paths of the template placeholders left in a record."""
+    if isinstance(value, str):
+        if value.startswith(PLACEHOLDER):
+            yield at
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _placeholders(item, at + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _placeholders(item, at + (i,))
+
+
+def _placeholder_problem(record: Record, path: tuple) -> Problem:
+    schema = schema_for(record.kind)
+    prop = _resolve(schema["properties"].get(path[0], {})) if path else {}
+    what = prop.get("title", path[0] if path else "this field")
+    hint = "write this record's own value in its place; the comment above it explains the field and shows an example"
+    return Problem(
+        record.path, record.line(path), field_name(path), f"replace the placeholder with the {what.lower()} of this record", hint
+    )
+
+
+def placeholder_fields(record: Record) -> set[str]:
+    """The fields of a record that still hold a template placeholder, named as in messages."""
+    return {field_name(path) for path in _placeholders(record.data)}
+
+
+def _inside(path: tuple, places: list[tuple]) -> bool:
+    return any(path[: len(place)] == place for place in places)
+
+
 def check_schema(record: Record) -> list[Problem]:
-    if fast_validator_for(record.kind).is_valid(record.data):
+    placeholders = list(_placeholders(record.data))
+    if not placeholders and fast_validator_for(record.kind).is_valid(record.data):
         return []
     outdated = _outdated_format(record)
     if outdated:
         return [outdated]  # every other message would only repeat what the upgrade changes
     validator = validator_for(record.kind)
-    problems = []
+    problems = [_placeholder_problem(record, path) for path in placeholders]
     for error in validator.iter_errors(record.data):
         for leaf in _leaf_errors(error):
+            if _inside(tuple(leaf.absolute_path), placeholders):
+                continue  # a placeholder is not in the field's form: its own message says so
             found = _problem(record, leaf)
             problems += found if isinstance(found, list) else [found]
     return problems
@@ -222,7 +260,8 @@ def schema_valid_part(record: Record) -> Record:
     (a contributor sees a bad citation key in the same run as a mistyped number)."""
     data = copy.deepcopy(record.data)
     paths = sorted(
-        {tuple(leaf.absolute_path) for error in validator_for(record.kind).iter_errors(record.data) for leaf in _leaf_errors(error)},
+        {tuple(leaf.absolute_path) for error in validator_for(record.kind).iter_errors(record.data) for leaf in _leaf_errors(error)}
+        | set(_placeholders(record.data)),
         key=len,
         reverse=True,
     )

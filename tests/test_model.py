@@ -153,6 +153,15 @@ def test_a_template_typo_in_a_record_field_fails_instead_of_printing_nothing(boo
         env.from_string("{{ r.sumary }}").render(r=therapy)
     with pytest.raises(UndefinedError, match="status_of_trial"):
         env.from_string("{{ r.status_of_trial }}").render(r=book.by_id["a"].data)
+    # Inside a record too: a block of fields (population, safety, a result) knows its schema.
+    trial = book.by_id["a"].data
+    assert env.from_string("{{ r.population.description }}|{{ r.population.stage }}").render(r=trial) == "Adults|None"
+    with pytest.raises(UndefinedError, match="subtype"):
+        env.from_string("{{ r.population.subtype }}").render(r=trial)
+    with pytest.raises(UndefinedError, match="provenence"):
+        env.from_string("{{ r.results[0].provenence }}").render(r=trial)
+    with pytest.raises(UndefinedError, match="boxd"):
+        env.from_string("{{ r.safety.warnings[0].boxd }}").render(r=therapy)
 
 
 def test_a_head_to_head_trial_that_missed_its_endpoint_says_what_negative_means():
