@@ -1,4 +1,4 @@
-"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | offline SITE_DIR | serve | watch.
+"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | offline SITE_DIR | serve | watch.
 
 `make site` runs the steps one after the other: `build` writes the complete Markdown site and its
 configuration into build/ (generators/build.py), `mkdocs build --strict -f build/mkdocs.yml` makes
@@ -133,6 +133,30 @@ def cmd_offline(args) -> int:
     return 0
 
 
+def cmd_search_index(args) -> int:
+    """After mkdocs build: add synonyms, aliases and registry ids to the site's search index."""
+    import yaml
+
+    from .model import build_model
+    from .problems import InputError
+    from .search import rewrite_site_index
+
+    try:
+        book = build_model(args.root)
+        done = rewrite_site_index(args.site_dir, args.root, book)
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except (ValueError, yaml.YAMLError) as error:  # the synonyms file
+        print(f"The search synonyms were not read:\n{error}", file=sys.stderr)
+        return 1
+    if not done:
+        print(f"error: {args.site_dir}/search/search_index.json is missing: run mkdocs build first", file=sys.stderr)
+        return 1
+    print(f"Rewrote {args.site_dir}/search/search_index.json")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .serve import serve
 
@@ -170,6 +194,9 @@ def main(argv=None) -> int:
     o.add_argument("site_dir", type=Path)
     o.add_argument("--config", type=Path, help="the offline configuration (default: build/mkdocs-offline.yml)")
     o.set_defaults(func=cmd_offline)
+    x = sub.add_parser("search-index", help="after mkdocs build: add synonyms and aliases to SITE_DIR's search index")
+    x.add_argument("site_dir", type=Path)
+    x.set_defaults(func=cmd_search_index)
     s = sub.add_parser("serve", help="preview: regenerate build/ when an input changes, and mkdocs serve it")
     s.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default 127.0.0.1:8000)")
     s.set_defaults(func=cmd_serve)
