@@ -137,13 +137,14 @@ def cmd_search_index(args) -> int:
     """After mkdocs build: add synonyms, aliases and registry ids to the site's search index."""
     import yaml
 
+    from .build import generated_pages, read_config
     from .model import build_model
     from .problems import InputError
     from .search import rewrite_site_index
 
     try:
-        book = build_model(args.root)
-        done = rewrite_site_index(args.site_dir, args.root, book)
+        pages = generated_pages(build_model(args.root), read_config(args.root))
+        done = rewrite_site_index(args.site_dir, args.root, pages)
     except InputError as error:
         print(error, file=sys.stderr)
         return 1

@@ -193,19 +193,26 @@ def rewrite_index(index: dict, keys_by_page: dict[str, list[str]], synonyms: Syn
 # --- the step after mkdocs build -----------------------------------------------------------
 
 
-def keys_by_page(book) -> dict[str, list[str]]:
-    """Each record page's URL (as the index locates it) and the terms readers may type for it."""
+def keys_by_page(pages: dict[str, str]) -> dict[str, list[str]]:
+    """Each page's URL (as the index locates it) and the `search_keys` of its front matter: the
+    terms readers may type for it (a record's aliases, acronym, registry ids; a view's own words)."""
     from .model import url_path
 
-    return {url_path(book.page(record)): record_terms(record) for record in book.page_records() if record_terms(record)}
+    found = {}
+    for rel, text in pages.items():
+        if rel.endswith(".md") and text.startswith("---\n") and "\n---\n" in text:
+            meta = yaml.safe_load(text[4 : text.index("\n---\n")]) or {}
+            if meta.get("search_keys"):
+                found[url_path(rel)] = [str(t) for t in meta["search_keys"]]
+    return found
 
 
-def rewrite_site_index(site_dir: Path, root: Path, book) -> bool:
+def rewrite_site_index(site_dir: Path, root: Path, pages: dict[str, str]) -> bool:
     """Rewrite site_dir/search/search_index.json in place; False when the site has no index."""
     path = Path(site_dir) / "search" / "search_index.json"
     if not path.exists():
         return False
     index = json.loads(path.read_text(encoding="utf-8"))
-    rewrite_index(index, keys_by_page(book), load_synonyms(Path(root)))
+    rewrite_index(index, keys_by_page(pages), load_synonyms(Path(root)))
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return True
