@@ -118,6 +118,7 @@ def cmd_pdf(args) -> int:
 def cmd_offline(args) -> int:
     from .build import OFFLINE_CONFIG, OUT
     from .offline import OfflineError, build_offline_zip
+    from .problems import InputError
 
     pdf = args.site_dir / "handbook.pdf"
     config = args.config or args.root / OUT / OFFLINE_CONFIG
@@ -125,26 +126,33 @@ def cmd_offline(args) -> int:
         print(f"error: {config} is missing: run python -m generators build first", file=sys.stderr)
         return 1
     try:
-        target = build_offline_zip(config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [])
-    except OfflineError as error:
+        target = build_offline_zip(
+            config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [], finish=lambda out: search_index(out, args.root)
+        )
+    except (OfflineError, InputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Wrote {target}")
     return 0
 
 
+def search_index(site_dir: Path, root: Path) -> bool:
+    """Rewrite a built site's search index (generators/search.py); False when it has none."""
+    from .build import generated_pages, read_config
+    from .model import build_model
+    from .search import rewrite_site_index
+
+    return rewrite_site_index(site_dir, root, generated_pages(build_model(root), read_config(root)))
+
+
 def cmd_search_index(args) -> int:
     """After mkdocs build: add synonyms, aliases and registry ids to the site's search index."""
     import yaml
 
-    from .build import generated_pages, read_config
-    from .model import build_model
     from .problems import InputError
-    from .search import rewrite_site_index
 
     try:
-        pages = generated_pages(build_model(args.root), read_config(args.root))
-        done = rewrite_site_index(args.site_dir, args.root, pages)
+        done = search_index(args.site_dir, args.root)
     except InputError as error:
         print(error, file=sys.stderr)
         return 1

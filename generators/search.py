@@ -79,7 +79,9 @@ def boost(record) -> float:
 
 def front_matter(record) -> str:
     """Front matter for a record page: its search boost and the terms for the `keys` field."""
-    meta: dict = {"search_keys": record_terms(record)}
+    # As plain words (tags and punctuation removed): record text never reaches the page as markup,
+    # even where a tool renders front matter; the index reads words only anyway.
+    meta: dict = {"search_keys": [t for t in dict.fromkeys(map(normal, record_terms(record))) if t]}
     if boost(record) != 1:
         meta["search"] = {"boost": boost(record)}
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000) + "---\n\n"
@@ -112,7 +114,8 @@ class Synonyms:
                 for term in names:
                     if f" {term} " not in padded:
                         extra[term] = None
-        for word in words | {w for t in extra for w in t.split()}:
+        # in a fixed order (a set's order changes between runs): the index must be byte-identical
+        for word in dict.fromkeys([*found.split(), *(w for t in extra for w in t.split())]):
             for british, american in self.spellings:
                 # British to American anywhere in a word (ischaemia, ischemia); back only at its start,
                 # where "hem" means haem and not them or chemotherapy
@@ -203,7 +206,9 @@ def keys_by_page(pages: dict[str, str]) -> dict[str, list[str]]:
         if rel.endswith(".md") and text.startswith("---\n") and "\n---\n" in text:
             meta = yaml.safe_load(text[4 : text.index("\n---\n")]) or {}
             if meta.get("search_keys"):
-                found[url_path(rel)] = [str(t) for t in meta["search_keys"]]
+                terms = [str(t) for t in meta["search_keys"]]
+                found[url_path(rel)] = terms
+                found[rel.removesuffix(".md") + ".html"] = terms  # the offline copy's URLs (no directory URLs)
     return found
 
 
@@ -214,5 +219,9 @@ def rewrite_site_index(site_dir: Path, root: Path, pages: dict[str, str]) -> boo
         return False
     index = json.loads(path.read_text(encoding="utf-8"))
     rewrite_index(index, keys_by_page(pages), load_synonyms(Path(root)))
-    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    text = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text, encoding="utf-8")
+    inlined = path.with_suffix(".js")
+    if inlined.exists():  # the offline copy: Material's offline plugin inlined the index into a script
+        inlined.write_text(f"var __index = {text}", encoding="utf-8")
     return True
