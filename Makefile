@@ -21,6 +21,7 @@ site: $(STAMP)
 	rm -rf site.new
 	$(BIN)/python -m generators build
 	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
+	$(BIN)/python -m generators search-index site.new
 	$(BIN)/python -m generators pdf site.new/handbook.pdf
 	$(BIN)/python -m generators offline site.new
 	rm -rf site.old

@@ -1,4 +1,4 @@
-"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | offline SITE_DIR | serve | watch.
+"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | offline SITE_DIR | serve | watch.
 
 `make site` runs the steps one after the other: `build` writes the complete Markdown site and its
 configuration into build/ (generators/build.py), `mkdocs build --strict -f build/mkdocs.yml` makes
@@ -118,6 +118,7 @@ def cmd_pdf(args) -> int:
 def cmd_offline(args) -> int:
     from .build import OFFLINE_CONFIG, OUT
     from .offline import OfflineError, build_offline_zip
+    from .problems import InputError
 
     pdf = args.site_dir / "handbook.pdf"
     config = args.config or args.root / OUT / OFFLINE_CONFIG
@@ -125,11 +126,43 @@ def cmd_offline(args) -> int:
         print(f"error: {config} is missing: run python -m generators build first", file=sys.stderr)
         return 1
     try:
-        target = build_offline_zip(config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [])
-    except OfflineError as error:
+        target = build_offline_zip(
+            config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [], finish=lambda out: search_index(out, args.root)
+        )
+    except (OfflineError, InputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Wrote {target}")
+    return 0
+
+
+def search_index(site_dir: Path, root: Path) -> bool:
+    """Rewrite a built site's search index (generators/search.py); False when it has none."""
+    from .build import generated_pages, read_config
+    from .model import build_model
+    from .search import rewrite_site_index
+
+    return rewrite_site_index(site_dir, root, generated_pages(build_model(root), read_config(root)))
+
+
+def cmd_search_index(args) -> int:
+    """After mkdocs build: add synonyms, aliases and registry ids to the site's search index."""
+    import yaml
+
+    from .problems import InputError
+
+    try:
+        done = search_index(args.site_dir, args.root)
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except (ValueError, yaml.YAMLError) as error:  # the synonyms file
+        print(f"The search synonyms were not read:\n{error}", file=sys.stderr)
+        return 1
+    if not done:
+        print(f"error: {args.site_dir}/search/search_index.json is missing: run mkdocs build first", file=sys.stderr)
+        return 1
+    print(f"Rewrote {args.site_dir}/search/search_index.json")
     return 0
 
 
@@ -170,6 +203,9 @@ def main(argv=None) -> int:
     o.add_argument("site_dir", type=Path)
     o.add_argument("--config", type=Path, help="the offline configuration (default: build/mkdocs-offline.yml)")
     o.set_defaults(func=cmd_offline)
+    x = sub.add_parser("search-index", help="after mkdocs build: add synonyms and aliases to SITE_DIR's search index")
+    x.add_argument("site_dir", type=Path)
+    x.set_defaults(func=cmd_search_index)
     s = sub.add_parser("serve", help="preview: regenerate build/ when an input changes, and mkdocs serve it")
     s.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default 127.0.0.1:8000)")
     s.set_defaults(func=cmd_serve)

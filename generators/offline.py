@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 SHIM = "assets/vendor/iframe-worker/shim.js"
@@ -24,8 +25,12 @@ class OfflineError(Exception):
     pass
 
 
-def build_offline_zip(config_file: Path, site_dir: Path, strict: bool, extra_files: list[Path]) -> Path:
-    """Build the offline copy in a temporary folder and zip it into site_dir."""
+def build_offline_zip(
+    config_file: Path, site_dir: Path, strict: bool, extra_files: list[Path], finish: Callable[[Path], object] | None = None
+) -> Path:
+    """Build the offline copy in a temporary folder and zip it into site_dir.
+
+    `finish` runs on the built folder before it is zipped (the search index rewrite)."""
     target = site_dir / "handbook-offline.zip"
     with tempfile.TemporaryDirectory(prefix="handbook-offline-") as tmp:
         out = Path(tmp) / FOLDER
@@ -37,6 +42,8 @@ def build_offline_zip(config_file: Path, site_dir: Path, strict: bool, extra_fil
             raise OfflineError(f"the offline build failed:\n{result.stderr.strip()}")
         for extra in extra_files:
             shutil.copyfile(extra, out / extra.name)
+        if finish:
+            finish(out)
         write_zip(out, target)
     return target
 

@@ -55,6 +55,9 @@ _WEB_ONLY_SPAN = re.compile(r'(?: ·)? ?<span class="[^"]*\bweb-only\b[^"]*">[^<
 _BLOCK_ATTRIBUTES = re.compile(r"^\{:[^}\n]*\}[ \t]*\n", re.MULTILINE)
 
 
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
 class PdfError(Exception):
     pass
 
@@ -94,7 +97,7 @@ class BookAssembler:
 
     def _page_text(self, page: str) -> str:
         if page in self.pages:
-            return self.pages[page]
+            return _FRONT_MATTER.sub("", self.pages[page], count=1)  # search settings, for the website only
         return (self.docs_dir / page).read_text(encoding="utf-8")
 
     def _number(self, key: str) -> int:

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from . import search
 from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
 from .figures import study_name, therapy_groups
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SEARCH_BOOST = {"subtype": 4, "autoantibody": 4, "criteria": 2}
 
 # Characters that start Markdown or HTML constructs, written as character references so
 # they display as themselves. `@` is included because `[@key]` anywhere in a page becomes a
@@ -138,10 +138,7 @@ class PageRenderer:
         path = self.book.page(record)
         edit = f"{self.repo_url}/{self.edit_uri.strip('/')}/{record.path}" if self.repo_url else ""
         page = self.render(f"{record.kind}.md.j2", path, record=record, r=record.data, edit_url=edit)
-        boost = SEARCH_BOOST.get(record.kind)
-        # Abbreviations (IMNM, MDA5) mostly name a disease or an antibody, yet trial and therapy pages
-        # repeat them more often: rank the record the abbreviation belongs to first.
-        return f"---\nsearch:\n  boost: {boost}\n---\n\n{page}" if boost else page
+        return search.front_matter(record) + page  # ranking and index terms: see generators/search.py
 
     def record_pages(self, records: list) -> dict[str, str]:
         """Each record's page, by record id."""

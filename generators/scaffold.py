@@ -104,6 +104,8 @@ def link_project_code(target: Path, code_root: Path) -> None:
     for shared in SHARED:
         (target / shared).symlink_to(code_root / shared)
     shutil.copy(code_root / "mkdocs.yml", target / "mkdocs.yml")
+    if (code_root / "search-synonyms.yaml").exists():  # copied: a test may write a broken one
+        shutil.copy(code_root / "search-synonyms.yaml", target / "search-synonyms.yaml")
 
 
 def copy_project(source: Path, target: Path, code_root: Path) -> Path:

@@ -39,6 +39,7 @@ def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
     return [
         [*generators, "build", "--out", str(out)],
         ["-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"), "--site-dir", str(site)],
+        [*generators, "search-index", str(site)],
         [*generators, "pdf", str(site / "handbook.pdf")],
         [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
     ]

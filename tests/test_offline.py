@@ -50,3 +50,18 @@ def test_offline_search_finds_a_trial_from_file_url(handbook_site, chromium, tmp
         assert visit.errors == []
     finally:
         visit.close()
+
+
+def test_offline_search_knows_synonyms_and_ranking(handbook_site, chromium, tmp_path):
+    """The offline copy's inlined index gets the same rewrite as the website's (generators/search.py):
+    "steroid" is not a word of the glucocorticoid page's title, yet that page comes first."""
+    root = unpack(handbook_site, tmp_path)
+    inlined = (root / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert '"keys":' in inlined and '"syn":' in inlined
+    visit = Visit(chromium, (root / "index.html").as_uri())
+    try:
+        links = visit.search("steroid dose")
+        assert links and "therapies/glucocorticoids.html" in links[0], links[:3]
+        assert visit.errors == []
+    finally:
+        visit.close()

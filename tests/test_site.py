@@ -1,6 +1,7 @@
 """The built site, as a reader sees it."""
 
 import hashlib
+import json
 import re
 
 from conftest import build, edit, make_project
@@ -63,8 +64,12 @@ def test_references_pages_list_entries_with_links_and_citing_pages(fixture_site)
 
 
 def test_search_index_holds_records_and_aliases(fixture_site):
-    index = (fixture_site / "search" / "search_index.json").read_text()
-    assert "FIXTRIAL" in index and "CADM-140" in index
+    """A record's acronym and aliases are in its page's `keys` field (weighted like the title), as the
+    lower-case words the search matches (generators/search.py)."""
+    docs = json.loads((fixture_site / "search" / "search_index.json").read_text())["docs"]
+    keys = {doc["location"]: doc.get("keys", "") for doc in docs}
+    assert "fixtrial" in keys["studies/fixture-trial/"].split()
+    assert "cadm 140" in keys["autoantibodies/anti-mda5/"]
 
 
 def test_script_in_a_record_is_inert_in_the_html(tmp_path):
