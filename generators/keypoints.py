@@ -107,6 +107,11 @@ def _autoantibody(book, record: Record) -> list[dict]:
             level = str(item["level"]).replace("-", " ")
             points.append({"text": f"{words}: {level}. {_first_sentence(item['text'])}", "cite": list(item["cite"])})
     points += _guideline_points(book, record, 2)
+    # what the antibody means for treatment, after the guidelines: a reader asking what to do sees the
+    # recommendation first, then the (usually observational) experience behind it
+    treatment = next((t for t in d.get("treatment_implications") or [] if t.get("cite")), None)
+    if treatment:
+        points.append({"text": f"Treatment: {_first_sentence(treatment['text'])}", "cite": list(treatment["cite"])})
     return points
 
 

@@ -93,7 +93,12 @@ def record(kind, rid, **data):
 def book():
     records = [
         record("subtype", "dermatomyositis"),
-        record("autoantibody", "anti-tif1-gamma", ild_risk={"level": "low", "text": "Rarely. More text.", "cite": ["b2020"]}),
+        record(
+            "autoantibody",
+            "anti-tif1-gamma",
+            ild_risk={"level": "low", "text": "Rarely. More text.", "cite": ["b2020"]},
+            treatment_implications=[{"text": "Uncited idea."}, {"text": "Treat the cancer. Then more.", "cite": ["c2021"]}],
+        ),
         record("guideline", "g", year=2023),
         record("topic", "cancer-screening"),
         record(
@@ -137,10 +142,14 @@ def test_key_points_of_a_therapy_give_bottom_line_evidence_approval_and_warning_
     assert all(p["cite"] for p in points)
 
 
-def test_key_points_of_an_antibody_give_its_risks_and_the_guideline_stance(book):
+def test_key_points_of_an_antibody_give_its_risks_the_guideline_stance_and_what_it_means_for_treatment(book):
     points = book.key_points(book.by_id["anti-tif1-gamma"])
-    assert [p["text"] for p in points] == ["Interstitial lung disease risk: low. Rarely.", "G 2023 (strong): Screen TIF1-positive adults."]
-    assert points[1]["cite"] == ["g2023"]
+    assert [p["text"] for p in points] == [
+        "Interstitial lung disease risk: low. Rarely.",
+        "G 2023 (strong): Screen TIF1-positive adults.",
+        "Treatment: Treat the cancer.",  # the first cited statement; an uncited one is never a key point
+    ]
+    assert points[1]["cite"] == ["g2023"] and points[2]["cite"] == ["c2021"]
 
 
 def test_a_template_typo_in_a_record_field_fails_instead_of_printing_nothing(book):
