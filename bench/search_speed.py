@@ -13,18 +13,11 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import shutil
 import threading
 from pathlib import Path
 
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+import chromium
+
 THROTTLE = 4
 QUERIES = ("glucocorticoid", "rituximab")  # cold, then warm: words every set (synthetic or real) holds
 
@@ -67,11 +60,10 @@ def measure_search(site: Path) -> dict:
     result = index_sizes(site)
     try:
         with sync_playwright() as playwright:
-            # Debian's chromium here and in .ci/run; GitHub's runners ship google-chrome
-            chromium = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-            if chromium is None:
+            path = chromium.find()
+            if path is None:
                 raise SystemExit("search benchmark: no Chromium found (apt-get install chromium)")
-            browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+            browser = playwright.chromium.launch(executable_path=path, args=chromium.FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             cdp = page.context.new_cdp_session(page)
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})

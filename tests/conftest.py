@@ -6,7 +6,6 @@ import contextlib
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,6 +20,10 @@ TODAY = "2026-12-01"
 sys.path.insert(0, str(ROOT))
 
 from generators.scaffold import copy_project  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from chromium import FLAGS as CHROMIUM_FLAGS  # noqa: E402
+from chromium import find as chromium_path  # noqa: E402
 
 
 def make_project(where: Path, source: Path = FIXTURE) -> Path:
@@ -87,22 +90,10 @@ def handbook_site(tmp_path_factory) -> Path:
     return where / "site"
 
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's headless Chromium driven by Playwright (its own browser download does not work here)."""
-    # Debian's chromium here and in .ci/run; GitHub's runners ship google-chrome
-    path = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    path = chromium_path()
     if path is None:
         message = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
         if os.environ.get("CI"):
