@@ -1,23 +1,44 @@
 # Two commands are enough on a fresh machine: `make site` and `make test`.
-# The Makefile makes its own virtual environment from the pinned requirements.
+# The Makefile makes its own virtual environment from the locked dependencies: `make site` installs
+# only what building needs (requirements.txt), `make test` adds the test tools (requirements-dev.txt).
+# Both locks are generated from pyproject.toml by `make lock`; pip checks every file against its hash.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+# One stamp per lock content: a changed lock reinstalls, an unchanged one does nothing.
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell sha256sum requirements.txt | cut -c1-12)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell sha256sum requirements-dev.txt | cut -c1-12)
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean bench profile migrate watch
+.PHONY: site test validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical
 
-$(STAMP): requirements.txt
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+$(RUNTIME_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	$(PIP_INSTALL) -r requirements.txt
+	rm -f $(VENV)/.installed-runtime-*
+	touch $@
+
+# The dev lock holds the runtime set too (same versions), so this is the runtime set plus the test tools.
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	rm -f $(VENV)/.installed-dev-*
+	touch $@
+
+# Regenerates both locks from pyproject.toml, keeping every pinned version that still fits.
+# Upgrade one package: make lock LOCK_ARGS="--upgrade-package mkdocs-material"; all: LOCK_ARGS=--upgrade.
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: $(DEV_STAMP)
+	$(LOCK) --output-file=requirements.txt pyproject.toml
+	$(LOCK) --extra=dev --output-file=requirements-dev.txt pyproject.toml
 
 # The Markdown site and its configuration (build/), the HTML by stock MkDocs, then the exports.
 # Built into a fresh folder and swapped in only when everything succeeded,
 # so a failed build never leaves a half-built site/.
-site: $(STAMP)
+site: $(RUNTIME_STAMP)
 	rm -rf site.new
 	$(BIN)/python -m generators build
 	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
@@ -30,41 +51,73 @@ site: $(STAMP)
 	rm -rf site.old
 	@echo "Built site/ (open site/index.html through a web server, or run make serve)."
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-validate: $(STAMP)
+validate: $(RUNTIME_STAMP)
 	$(BIN)/python -m generators validate
 
 # Regenerates build/ when a record, the bibliography, a schema, a page or the generators change.
-serve: $(STAMP)
+serve: $(RUNTIME_STAMP)
 	$(BIN)/python -m generators serve
 
 # The build benchmark (synthetic sets of 100-5,000 records and the real handbook; several minutes).
 # Writes bench/results.md and bench/results.json. Not part of make test.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES))
 
 # Where one mkdocs build's time goes, by stage and by package (cProfile, 1,000 synthetic records
 # unless RECORDS is given). Writes bench/profile.md.
-profile: $(STAMP)
+profile: $(RUNTIME_STAMP)
 	$(BIN)/python bench/profile.py $(if $(RECORDS),--records $(RECORDS))
 
 # Upgrade every record to the current record format (schema_version); see migrations/.
-migrate: $(STAMP)
+migrate: $(RUNTIME_STAMP)
 	$(BIN)/python -m migrations
 
 # What changed in the trial registries and PubMed since the records were written -> build/watch-report.md.
 # make fails only when checks failed and nothing changed (the command's own exit codes: 0 nothing
 # changed, 1 changes found, 2 only errors). Offline, on recorded responses:
 # make watch WATCH_FIXTURES=tests/fixtures/watch (its project/ holds the records those responses answer).
-watch: $(STAMP)
+watch: $(RUNTIME_STAMP)
 	$(BIN)/python -m generators $(if $(WATCH_FIXTURES),--root $(WATCH_FIXTURES)/project) watch \
 		$(if $(WATCH_FIXTURES),--fixtures $(WATCH_FIXTURES)) $(WATCH_ARGS); test $$? -le 1
 
 # make new KIND=study ID=my-trial
-new: $(STAMP)
+new: $(RUNTIME_STAMP)
 	$(BIN)/python -m generators new $(KIND) $(ID)
 
+# The link check of the built site alone (tests/test_links.py on site/, no network); make test runs it too.
+linkcheck: $(DEV_STAMP)
+	HANDBOOK_SITE=$(CURDIR)/site $(BIN)/python -m pytest tests/test_links.py
+
+# The same generated tree (build/) built by Zensical, Material's successor, into site-zensical/, with
+# our PDF beside it: it shows the build does not depend on MkDocs. A comparison, not the published site.
+# Zensical gets a venv of its own (.venv-zensical), since it brings its own Markdown stack. 0.0.73 is the
+# newest that installs from PyPI (0.0.74 to 0.1.3 require zensical-ui, which the index does not offer).
+# Zensical has no --site-dir and keeps site_dir inside the config's folder, hence the copied config.
+# Compared with make site (zensical 0.0.73, December 2026): the same 271 pages with the same article
+# text, navigation, footnotes, notice and edit buttons, strict build with no warnings, every link resolves.
+# Differs: its "modern" look unless theme.variant is classic; its own search dialog (search.json; finds
+# the same records, but not through Material's search markup, which tests/conftest.py drives); no
+# sitemap.xml.gz. Its offline plugin also works from file:// (build/mkdocs-offline.yml), not made here.
+ZENSICAL := zensical==0.0.73
+ZENSICAL_STAMP := .venv-zensical/.installed-$(subst ==,-,$(ZENSICAL))
+$(ZENSICAL_STAMP):
+	$(PYTHON) -m venv .venv-zensical
+	.venv-zensical/bin/python -m pip install --quiet --disable-pip-version-check $(ZENSICAL)
+	rm -f .venv-zensical/.installed-*
+	touch $@
+
+zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP)
+	$(BIN)/python -m generators build
+	sed 's#^site_dir: .*#site_dir: site-zensical#' build/mkdocs.yml > build/zensical.yml
+	rm -rf build/site-zensical
+	.venv-zensical/bin/zensical build --strict --clean -f build/zensical.yml
+	$(BIN)/python -m generators pdf build/site-zensical/handbook.pdf
+	rm -rf site-zensical
+	mv build/site-zensical site-zensical
+	@echo "Built site-zensical/ with $(ZENSICAL)."
+
 clean:
-	rm -rf site site.new site.old build .pytest_cache
+	rm -rf site site.new site.old site-zensical build .pytest_cache

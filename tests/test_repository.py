@@ -73,3 +73,39 @@ def test_the_deploy_job_publishes_only_after_the_checks_pass():
     assert "make test" in " ".join(step.get("run", "") for step in jobs["checks"]["steps"])
     assert jobs["build"]["needs"] == "checks" and jobs["deploy"]["needs"] == "build"
     assert (ROOT / ".github" / "dependabot.yml").exists()
+
+
+def locked(name: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """A pip-compile lock: each package (normalised name) with its version and file hashes."""
+    packages = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", (ROOT / name).read_text()):
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
+        if match:
+            key = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            packages[key] = (match.group(2), frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", block)))
+    return packages
+
+
+def test_locks_pin_every_package_with_hashes_and_agree_with_each_other_and_pyproject():
+    import tomllib
+
+    runtime, dev = locked("requirements.txt"), locked("requirements-dev.txt")
+    assert all(hashes for _, hashes in [*runtime.values(), *dev.values()]), "a locked package has no hash"
+    # make test installs the dev lock over the runtime one: the same versions, or pip would swap them
+    assert {name: dev.get(name) for name in runtime} == runtime, "requirements-dev.txt differs from requirements.txt; run make lock"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements):
+        return {re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", r).group(0)).lower() for r in requirements}
+
+    assert names(project["dependencies"]) <= set(runtime), "pyproject.toml has a dependency not in requirements.txt; run make lock"
+    assert names(project["optional-dependencies"]["dev"]) <= set(dev), "a dev dependency is not in requirements-dev.txt; run make lock"
+    assert not {"pytest", "playwright", "ruff"} & set(runtime), "make site installs only what the build needs"
+    rev = re.search(r"ruff-pre-commit\s+rev: v(\S+)", (ROOT / ".pre-commit-config.yaml").read_text()).group(1)
+    assert rev == dev["ruff"][0], "pre-commit's ruff and the locked ruff differ"
+
+
+def test_workflows_install_only_from_the_locks():
+    for path in WORKFLOWS:
+        for line in path.read_text().splitlines():
+            assert "pip install" not in line or "--require-hashes" in line, f"{path.name}: {line.strip()} (use make install)"
