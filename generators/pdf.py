@@ -53,6 +53,12 @@ _WEB_ONLY_SPAN = re.compile(r'(?: ·)? ?<span class="[^"]*\bweb-only\b[^"]*">[^<
 _BLOCK_ATTRIBUTES = re.compile(r"^\{:[^}\n]*\}[ \t]*\n", re.MULTILINE)
 
 
+# Pages whose tables have too many columns for an upright A4 page: in landscape the evidence map's
+# ten columns and the pipeline's eight get half as much room again, so names and registry ids fit.
+LANDSCAPE_PAGES = {"views/evidence-map.md", "views/pipeline.md"}
+_PAGE_FLIPPED = "```{{=typst}}\n#set page(flipped: {})\n```"
+
+
 class PdfError(Exception):
     pass
 
@@ -63,8 +69,9 @@ def anchor_for(page: str) -> str:
 
 def _anchor(label: str) -> str:
     """A place a link can reach across separately typeset parts: Typst names a destination for a
-    heading, not for a block, so the anchor is an empty level-6 heading the template hides."""
-    return f"```{{=typst}}\n#heading(level: 6, outlined: false, bookmarked: false)[] <{label}>\n```"
+    heading, not for a block, so the anchor is an empty level-6 heading the template hides. It is
+    an artifact, so it is no empty heading in the tagged structure (PDF/UA checkers flag those)."""
+    return f"```{{=typst}}\n#pdf.artifact[\n#heading(level: 6, outlined: false, bookmarked: false)[] <{label}>\n]\n```"
 
 
 def _plain_admonitions(text: str) -> str:
@@ -139,7 +146,7 @@ class BookAssembler:
             return m.group(1)
         # Typst, not pandoc (which drops it), gives the figure its alternative text for the tagged PDF.
         alt = m.group(1).replace("\\", "\\\\").replace('"', '\\"')
-        return f'\n```{{=typst}}\n#figure(image("{target}", width: 100%, alt: "{alt}"))\n```\n'
+        return f'\n```{{=typst}}\n#figure(page-image("{target}", "{alt}"), kind: image)\n```\n'
 
     def _prepare(self, page: str, demote: int) -> str:
         text = _WEB_ONLY_SPAN.sub("", _BLOCK_ATTRIBUTES.sub("", _CALCULATOR.sub("", self._page_text(page))))
@@ -155,7 +162,10 @@ class BookAssembler:
         text = _FILE_LINK.sub(lambda m: self._file_link(page, m), text)
         text = _IMAGE.sub(lambda m: self._image(page, m), text)
         text = _LINK.sub(lambda m: self._link(page, m), text)
-        return _CITATION.sub(self._cite, text)
+        text = _CITATION.sub(self._cite, text)
+        if page in LANDSCAPE_PAGES:  # on pages of its own, turned sideways; the next page is upright again
+            text = f"{_PAGE_FLIPPED.format('true')}\n\n{text}\n\n{_PAGE_FLIPPED.format('false')}"
+        return text
 
     def plan(self) -> list[tuple[str, int]]:
         """(page, heading demotion) in the order of the site's navigation."""
@@ -223,7 +233,10 @@ _LABEL = re.compile(r"(?<![\\(])<([\w.:-]+)>[ \t]*$", re.MULTILINE)  # pandoc pu
 # A part that begins inside a section opens with this invisible level-1 heading, so that Typst
 # nests the part's first record pages under it in the bookmarks, and their level can be read back.
 CONTINUED = "handbook-section-continued"
-_CONTINUED_HEADING = f"```{{=typst}}\n#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]\n```"
+# An artifact: it shapes the bookmarks, and has no place in the tagged structure a screen reader reads.
+_CONTINUED_HEADING = (
+    f"```{{=typst}}\n#pdf.artifact[#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]]\n```"
+)
 
 
 def _chunks(parts: list[tuple[str, bool]]) -> list[str]:
@@ -243,6 +256,16 @@ def _chunks(parts: list[tuple[str, bool]]) -> list[str]:
 
 def _to_typst(pypandoc, markdown: str, extra: list[str] | None = None) -> str:
     return pypandoc.convert_text(markdown, "typst", format="markdown-implicit_figures", extra_args=["--columns=200", *(extra or [])])
+
+
+# pandoc gives the columns of a table wider than its line limit fixed shares of the width, from the
+# Markdown's separator row (equal shares, since ours are all `---`); Typst's automatic columns follow
+# the content instead: narrow ones for a phase or a year, wide ones for a population.
+_FIXED_COLUMNS = re.compile(r"columns: \((?:[\d.]+%, )*[\d.]+%\)")
+
+
+def _columns_by_content(body: str) -> str:
+    return _FIXED_COLUMNS.sub(lambda m: f"columns: {m.group(0).count('%')}", body)
 
 
 def _links_to_other_parts(body: str) -> str:
@@ -321,7 +344,8 @@ class _StructureJoiner:
     Each part's structure elements are copied with its pages (so they point at the joined pages),
     its top element goes under one Document element, and the numbers that tie page content and
     annotations to the tree (StructParents, StructParent, the ParentTree) are shifted so the parts'
-    numbers do not collide."""
+    numbers do not collide. Element ids (table cells name their header cells by id) get the part's
+    prefix, so they stay unique in the book, and are listed in one IDTree."""
 
     def __init__(self, joined):
         import pikepdf
@@ -333,6 +357,8 @@ class _StructureJoiner:
         self.role_map = pikepdf.Dictionary()
         self.next_key = 0
         self.complete = True
+        self.ids: dict[str, object] = {}
+        self.parts = 0
 
     def add(self, source, first_page: int) -> None:
         pikepdf = self.pikepdf
@@ -342,6 +368,8 @@ class _StructureJoiner:
             return
         shift = self.next_key
         copied = self.joined.copy_foreign(root)
+        self.parts += 1
+        self._ids_and_row_headers(copied, f"part{self.parts}-")
         kids = copied.get("/K")
         for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
             if isinstance(kid, pikepdf.Dictionary):
@@ -366,6 +394,40 @@ class _StructureJoiner:
                 if "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + shift
 
+    def _ids_and_row_headers(self, root, prefix: str) -> None:
+        """Prefix the part's element ids (and the header ids its cells name); give tables without
+        a header row row headers. Those are the two-column fact tables (Type, Year, Issued by ...),
+        whose first column names each row; Typst tags header cells only in a header row."""
+        pikepdf = self.pikepdf
+        headerless = []
+        stack = [root]
+        while stack:
+            element = stack.pop()
+            if "/ID" in element:
+                element.ID = pikepdf.String(prefix + str(element.ID))
+                self.ids[str(element.ID)] = element
+            for attributes in _table_attributes(element):
+                if "/Headers" in attributes:
+                    attributes.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
+            if element.get("/S") == pikepdf.Name.Table and not _descendants(element, pikepdf.Name.TH):
+                headerless.append(element)
+            stack.extend(_child_elements(element))
+        for table in headerless:
+            for row in _descendants(table, pikepdf.Name.TR):
+                cells = [c for c in _child_elements(row) if c.get("/S") == pikepdf.Name.TD]
+                if len(cells) < 2:
+                    continue
+                header = cells[0]
+                header.S = pikepdf.Name.TH
+                header.ID = pikepdf.String(f"{prefix}row{len(self.ids) + 1}")
+                self.ids[str(header.ID)] = header
+                attributes = _table_attributes(header, create=True)[0]
+                attributes.Scope = pikepdf.Name.Row
+                attributes.Headers = pikepdf.Array()
+                for cell in cells[1:]:
+                    for attributes in _table_attributes(cell, create=True):
+                        attributes.Headers = pikepdf.Array([*attributes.get("/Headers", []), header.ID])
+
     def finish(self, title: str) -> None:
         pikepdf = self.pikepdf
         if not self.complete or not len(self.document.K):
@@ -374,6 +436,11 @@ class _StructureJoiner:
         for key in sorted(self.parent_tree):
             tree[key] = self.parent_tree[key]
         root = pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=self.document, ParentTree=tree.obj, ParentTreeNextKey=self.next_key)
+        if self.ids:
+            ids = pikepdf.NameTree.new(self.joined)
+            for name in sorted(self.ids):
+                ids[name] = self.ids[name]
+            root.IDTree = ids.obj
         if len(self.role_map):
             root.RoleMap = self.role_map
         self.joined.Root.StructTreeRoot = self.joined.make_indirect(root)
@@ -383,6 +450,39 @@ class _StructureJoiner:
         with self.joined.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["dc:title"] = title
             meta["dc:language"] = ["en"]
+
+
+def _child_elements(element) -> list:
+    """The structure elements directly under `element` (not its marked content or object references)."""
+    import pikepdf
+
+    kids = element.get("/K")
+    kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+    return [k for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+
+def _descendants(element, kind) -> list:
+    found, stack = [], _child_elements(element)
+    while stack:
+        child = stack.pop(0)
+        if child.get("/S") == kind:
+            found.append(child)
+        stack.extend(_child_elements(child))
+    return found
+
+
+def _table_attributes(element, create: bool = False) -> list:
+    """The element's attribute dictionaries owned by /Table (Scope, Headers); one is added if asked."""
+    import pikepdf
+
+    given = element.get("/A")
+    given = list(given) if isinstance(given, pikepdf.Array) else [given] if given is not None else []
+    owned = [a for a in given if isinstance(a, pikepdf.Dictionary) and a.get("/O") == pikepdf.Name.Table]
+    if owned or not create:
+        return owned
+    attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+    element.A = pikepdf.Array([attributes, *given])
+    return [element.A[0]]
 
 
 def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict], title: str, stamp: dt.datetime) -> None:
@@ -439,6 +539,8 @@ def _join(front: Path, parts: list[Path], output: Path, body_entries: list[dict]
         Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
     )
     joined.Root.Lang = pikepdf.String("en")
+    for page in joined.pages:  # keyboard order of links follows the structure (PDF/UA), on every page
+        page.obj.Tabs = pikepdf.Name.S
     structure.finish(title)
     joined.Root.PageMode = pikepdf.Name.UseOutlines
     stamp_text = stamp.strftime("D:%Y%m%d%H%M%SZ")
@@ -515,7 +617,7 @@ def build_pdf(
             with ThreadPoolExecutor(max_workers=2) as pool:
                 converting = deque(pool.submit(_to_typst, pypandoc, chunk) for chunk in islice(chunks, CONVERSIONS_AHEAD))
                 while converting:
-                    body = _links_to_other_parts(converting.popleft().result())
+                    body = _links_to_other_parts(_columns_by_content(converting.popleft().result()))
                     converting.extend(pool.submit(_to_typst, pypandoc, chunk) for chunk in islice(chunks, 1))
                     source = folder / f"part-{len(typeset) + 1:03}.typ"
                     source.write_text(
