@@ -136,7 +136,7 @@ def _message_page(title: str, text: str, refresh: bool) -> bytes:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}<title>{html.escape(title)}</title></head>'
         f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _front_handler(upstream: int, mount: str, pdf: PdfBuilder):

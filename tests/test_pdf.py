@@ -191,7 +191,9 @@ def test_pdf_is_tagged_with_title_language_and_figure_alt_text(handbook_site):
         for element in elements:
             kinds[str(element.S)] = kinds.get(str(element.S), 0) + 1
         figures = [str(e.get("/Alt", "")) for e in elements if e.S == "/Figure"]
-        empty_headings = [str(e.S) for e in elements if str(e.S) in ("/H", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6") and not _has_content(e)]
+        empty_headings = [
+            str(e.S) for e in elements if str(e.S) in ("/H", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6") and not _has_content(e)
+        ]
         tables = [e for e in elements if e.S == "/Table"]
         without_headers = [t for t in tables if not any(e.S == "/TH" for e in _structure_elements_under(t))]
         ids = [str(e.ID) for e in elements if "/ID" in e]
@@ -200,7 +202,9 @@ def test_pdf_is_tagged_with_title_language_and_figure_alt_text(handbook_site):
     assert kinds.get("/Document") == 1 and kinds.get("/H1", 0) > 10 and kinds.get("/Table", 0) > 10 and kinds.get("/Link", 0) > 100
     assert figures and all(figures), f"figures without alternative text: {figures}"
     assert any(alt.startswith("Evidence map") for alt in figures)
-    assert not empty_headings, f"{len(empty_headings)} empty heading elements ({sorted(set(empty_headings))}): a screen reader announces a heading with nothing in it"
+    assert not empty_headings, (
+        f"{len(empty_headings)} empty heading elements ({sorted(set(empty_headings))}): a screen reader announces a heading with nothing in it"
+    )
     assert not without_headers, f"{len(without_headers)} of {len(tables)} tables have no header cell (TH)"
     assert scopes <= {"/Column", "/Row", "/Both"} and "/Row" in scopes  # the fact tables' first column names each row
     assert len(ids) == len(set(ids)), "structure element ids repeat (the parts' ids were not made unique)"
@@ -329,7 +333,9 @@ def test_no_table_text_runs_over_a_cell_border(handbook_site, pdf):
                 for x, bottom, top in rules:
                     if left + 0.5 < x < right - 0.5 and bottom - 1 <= baseline <= top + 1:
                         where = texts[number - 1].strip().split("\n")[0][:60]
-                        crossings.append(f"page {number} ({where}): text from x={left:.0f} to {right:.0f} pt crosses the border at x={x:.0f} pt")
+                        crossings.append(
+                            f"page {number} ({where}): text from x={left:.0f} to {right:.0f} pt crosses the border at x={x:.0f} pt"
+                        )
     evidence_map = [n for n in map_pages if "Evidence map" in texts[n - 1] or "Therapy" in texts[n - 1]]
     assert evidence_map, "the evidence map's table was not found (a page with the subtypes and ten or more cell borders)"
     assert not crossings, f"{len(crossings)} runs of text cross a table cell border:\n" + "\n".join(crossings[:20])
