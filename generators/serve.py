@@ -242,19 +242,20 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
     host, _, port = address.rpartition(":")
     problems = regenerate(root, out)
     pdf = PdfBuilder(root, out / PREVIEW / "handbook.pdf")
+    upstream = _free_port()
+    # Bound first, so an address in use stops serve before MkDocs is started.
+    front = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), _front_handler(upstream, _mount_path(root), pdf))
+    front.daemon_threads = True
     if not problems:
         pdf.request()
     changed = threading.Event()
     observer = _watch(root, changed)
-    upstream = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "-f", str(out / SERVE_CONFIG), "-a", f"127.0.0.1:{upstream}"],
         stderr=subprocess.PIPE,
         text=True,
     )
     threading.Thread(target=_forward, args=(server.stderr, f"127.0.0.1:{upstream}", address), daemon=True).start()
-    front = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), _front_handler(upstream, _mount_path(root), pdf))
-    front.daemon_threads = True
     threading.Thread(target=front.serve_forever, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
