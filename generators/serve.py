@@ -243,8 +243,11 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
     problems = regenerate(root, out)
     pdf = PdfBuilder(root, out / PREVIEW / "handbook.pdf")
     upstream = _free_port()
-    # Bound first, so an address in use stops serve before MkDocs is started.
-    front = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), _front_handler(upstream, _mount_path(root), pdf))
+    try:  # bound first, so an address in use stops serve before MkDocs is started
+        front = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), _front_handler(upstream, _mount_path(root), pdf))
+    except OSError as error:
+        print(f"error: cannot serve on {address}: {error.strerror or error} (choose another with -a HOST:PORT)", file=sys.stderr)
+        return 1
     front.daemon_threads = True
     if not problems:
         pdf.request()
