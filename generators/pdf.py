@@ -57,6 +57,11 @@ _BLOCK_ATTRIBUTES = re.compile(r"^\{:[^}\n]*\}[ \t]*\n", re.MULTILINE)
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
+# Pages whose tables have too many columns for an upright A4 page: in landscape the evidence map's
+# ten columns and the pipeline's eight get half as much room again, so names and registry ids fit.
+LANDSCAPE_PAGES = {"views/evidence-map.md", "views/pipeline.md"}
+_PAGE_FLIPPED = "```{{=typst}}\n#set page(flipped: {})\n```"
+
 
 class PdfError(Exception):
     pass
@@ -68,8 +73,9 @@ def anchor_for(page: str) -> str:
 
 def _anchor(label: str) -> str:
     """A place a link can reach across separately typeset parts: Typst names a destination for a
-    heading, not for a block, so the anchor is an empty level-6 heading the template hides."""
-    return f"```{{=typst}}\n#heading(level: 6, outlined: false, bookmarked: false)[] <{label}>\n```"
+    heading, not for a block, so the anchor is an empty level-6 heading the template hides. It is
+    an artifact, so it is no empty heading in the tagged structure (PDF/UA checkers flag those)."""
+    return f"```{{=typst}}\n#pdf.artifact[\n#heading(level: 6, outlined: false, bookmarked: false)[] <{label}>\n]\n```"
 
 
 def _plain_admonitions(text: str) -> str:
@@ -144,7 +150,7 @@ class BookAssembler:
             return m.group(1)
         # Typst, not pandoc (which drops it), gives the figure its alternative text for the tagged PDF.
         alt = m.group(1).replace("\\", "\\\\").replace('"', '\\"')
-        return f'\n```{{=typst}}\n#figure(image("{target}", width: 100%, alt: "{alt}"))\n```\n'
+        return f'\n```{{=typst}}\n#figure(page-image("{target}", "{alt}"), kind: image)\n```\n'
 
     def _prepare(self, page: str, demote: int) -> str:
         text = _WEB_ONLY_SPAN.sub("", _BLOCK_ATTRIBUTES.sub("", _CALCULATOR.sub("", self._page_text(page))))
@@ -160,7 +166,10 @@ class BookAssembler:
         text = _FILE_LINK.sub(lambda m: self._file_link(page, m), text)
         text = _IMAGE.sub(lambda m: self._image(page, m), text)
         text = _LINK.sub(lambda m: self._link(page, m), text)
-        return _CITATION.sub(self._cite, text)
+        text = _CITATION.sub(self._cite, text)
+        if page in LANDSCAPE_PAGES:  # on pages of its own, turned sideways; the next page is upright again
+            text = f"{_PAGE_FLIPPED.format('true')}\n\n{text}\n\n{_PAGE_FLIPPED.format('false')}"
+        return text
 
     def plan(self) -> list[tuple[str, int]]:
         """(page, heading demotion) in the order of the site's navigation."""
@@ -225,7 +234,10 @@ _LABEL = re.compile(r"(?<![\\(])<([\w.:-]+)>[ \t]*$", re.MULTILINE)  # pandoc pu
 
 # A part that begins inside a section opens with this invisible level-1 heading, so that Typst
 # nests the part's first record pages under it in the bookmarks, and their level can be read back.
-_CONTINUED_HEADING = f"```{{=typst}}\n#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]\n```"
+# An artifact: it shapes the bookmarks, and has no place in the tagged structure a screen reader reads.
+_CONTINUED_HEADING = (
+    f"```{{=typst}}\n#pdf.artifact[#heading(level: 1, outlined: false, bookmarked: true, supplement: [continued])[{CONTINUED}]]\n```"
+)
 
 
 def _chunks(parts: list[tuple[str, bool]]) -> list[str]:
@@ -245,6 +257,16 @@ def _chunks(parts: list[tuple[str, bool]]) -> list[str]:
 
 def _to_typst(pypandoc, markdown: str, extra: list[str] | None = None) -> str:
     return pypandoc.convert_text(markdown, "typst", format="markdown-implicit_figures", extra_args=["--columns=200", *(extra or [])])
+
+
+# pandoc gives the columns of a table wider than its line limit fixed shares of the width, from the
+# Markdown's separator row (equal shares, since ours are all `---`); Typst's automatic columns follow
+# the content instead: narrow ones for a phase or a year, wide ones for a population.
+_FIXED_COLUMNS = re.compile(r"columns: \((?:[\d.]+%, )*[\d.]+%\)")
+
+
+def _columns_by_content(body: str) -> str:
+    return _FIXED_COLUMNS.sub(lambda m: f"columns: {m.group(0).count('%')}", body)
 
 
 def _links_to_other_parts(body: str) -> str:
@@ -323,7 +345,7 @@ def build_pdf(
             with ThreadPoolExecutor(max_workers=2) as pool:
                 converting = deque(pool.submit(_to_typst, pypandoc, chunk) for chunk in islice(chunks, CONVERSIONS_AHEAD))
                 while converting:
-                    body = _links_to_other_parts(converting.popleft().result())
+                    body = _links_to_other_parts(_columns_by_content(converting.popleft().result()))
                     converting.extend(pool.submit(_to_typst, pypandoc, chunk) for chunk in islice(chunks, 1))
                     source = folder / f"part-{len(typeset) + 1:03}.typ"
                     source.write_text(

@@ -97,8 +97,9 @@ class _StructureJoiner:
     Each part's structure elements are copied with its pages (so they point at the joined pages),
     its top element goes under one Document element, and the numbers that tie page content and
     annotations to the tree (StructParents, StructParent, the ParentTree) are shifted so the parts'
-    numbers do not collide. If any part is untagged, the joined PDF is left untagged rather than
-    claiming a structure that misses pages."""
+    numbers do not collide. Element ids (table cells name their header cells by id) get the part's
+    prefix, so they stay unique in the book, and are listed in one IDTree. If any part is untagged,
+    the joined PDF is left untagged rather than claiming a structure that misses pages."""
 
     def __init__(self, joined):
         import pikepdf
@@ -110,6 +111,8 @@ class _StructureJoiner:
         self.role_map = pikepdf.Dictionary()
         self.next_key = 0
         self.complete = True
+        self.ids: dict[str, object] = {}
+        self.parts = 0
 
     def add(self, source, first_page: int) -> None:
         pikepdf = self.pikepdf
@@ -119,6 +122,8 @@ class _StructureJoiner:
             return
         shift = self.next_key
         copied = self.joined.copy_foreign(root)
+        self.parts += 1
+        self._ids_and_row_headers(copied, f"part{self.parts}-")
         kids = copied.get("/K")
         for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
             if isinstance(kid, pikepdf.Dictionary):
@@ -143,6 +148,40 @@ class _StructureJoiner:
                 if "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + shift
 
+    def _ids_and_row_headers(self, root, prefix: str) -> None:
+        """Prefix the part's element ids (and the header ids its cells name); give tables without
+        a header row row headers. Those are the two-column fact tables (Type, Year, Issued by ...),
+        whose first column names each row; Typst tags header cells only in a header row."""
+        pikepdf = self.pikepdf
+        headerless = []
+        stack = [root]
+        while stack:
+            element = stack.pop()
+            if "/ID" in element:
+                element.ID = pikepdf.String(prefix + str(element.ID))
+                self.ids[str(element.ID)] = element
+            for attributes in _table_attributes(element):
+                if "/Headers" in attributes:
+                    attributes.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
+            if element.get("/S") == pikepdf.Name.Table and not _descendants(element, pikepdf.Name.TH):
+                headerless.append(element)
+            stack.extend(_child_elements(element))
+        for table in headerless:
+            for row in _descendants(table, pikepdf.Name.TR):
+                cells = [c for c in _child_elements(row) if c.get("/S") == pikepdf.Name.TD]
+                if len(cells) < 2:
+                    continue
+                header = cells[0]
+                header.S = pikepdf.Name.TH
+                header.ID = pikepdf.String(f"{prefix}row{len(self.ids) + 1}")
+                self.ids[str(header.ID)] = header
+                attributes = _table_attributes(header, create=True)[0]
+                attributes.Scope = pikepdf.Name.Row
+                attributes.Headers = pikepdf.Array()
+                for cell in cells[1:]:
+                    for attributes in _table_attributes(cell, create=True):
+                        attributes.Headers = pikepdf.Array([*attributes.get("/Headers", []), header.ID])
+
     def finish(self, metadata: Metadata) -> None:
         pikepdf = self.pikepdf
         if not self.complete or not len(self.document.K):
@@ -151,6 +190,11 @@ class _StructureJoiner:
         for key in sorted(self.parent_tree):
             tree[key] = self.parent_tree[key]
         root = pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=self.document, ParentTree=tree.obj, ParentTreeNextKey=self.next_key)
+        if self.ids:
+            ids = pikepdf.NameTree.new(self.joined)
+            for name in sorted(self.ids):
+                ids[name] = self.ids[name]
+            root.IDTree = ids.obj
         if len(self.role_map):
             root.RoleMap = self.role_map
         self.joined.Root.StructTreeRoot = self.joined.make_indirect(root)
@@ -160,6 +204,39 @@ class _StructureJoiner:
         with self.joined.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["dc:title"] = metadata.title
             meta["dc:language"] = [metadata.language]
+
+
+def _child_elements(element) -> list:
+    """The structure elements directly under `element` (not its marked content or object references)."""
+    import pikepdf
+
+    kids = element.get("/K")
+    kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+    return [k for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+
+def _descendants(element, kind) -> list:
+    found, stack = [], _child_elements(element)
+    while stack:
+        child = stack.pop(0)
+        if child.get("/S") == kind:
+            found.append(child)
+        stack.extend(_child_elements(child))
+    return found
+
+
+def _table_attributes(element, create: bool = False) -> list:
+    """The element's attribute dictionaries owned by /Table (Scope, Headers); one is added if asked."""
+    import pikepdf
+
+    given = element.get("/A")
+    given = list(given) if isinstance(given, pikepdf.Array) else [given] if given is not None else []
+    owned = [a for a in given if isinstance(a, pikepdf.Dictionary) and a.get("/O") == pikepdf.Name.Table]
+    if owned or not create:
+        return owned
+    attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+    element.A = pikepdf.Array([attributes, *given])
+    return [element.A[0]]
 
 
 def _resolve_links(joined, destinations: dict, front_pages: int) -> None:
@@ -234,6 +311,8 @@ def join(
         Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r), front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)])
     )
     joined.Root.Lang = pikepdf.String(metadata.language)
+    for page in joined.pages:  # keyboard order of links follows the structure (PDF/UA), on every page
+        page.obj.Tabs = pikepdf.Name.S
     structure.finish(metadata)
     joined.Root.PageMode = pikepdf.Name.UseOutlines
     stamp_text = metadata.date.strftime("D:%Y%m%d%H%M%SZ")

@@ -140,3 +140,50 @@ def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_gives_the_pdf_it_builds_in_the_background(project):
+    """The Download PDF link works under make serve: at first a page saying the PDF is being
+    built (not a 404), then the PDF, built in the background."""
+    import re
+    import socket
+    import urllib.error
+    import urllib.parse
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "generators", "--root", str(project), "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/therapies/ivig/"
+        page = wait_for(url, "Intravenous immunoglobulin")
+        link = re.search(r'<a href="([^"]*handbook\.pdf)"([^>]*)>Download PDF</a>', page)
+        assert link, "no Download PDF link on the page"
+        assert "download" not in link.group(2)  # so the being-built page opens instead of being saved
+        pdf_url = urllib.parse.urljoin(url, link.group(1))
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(pdf_url, timeout=30) as response:
+                    kind, body = response.headers.get_content_type(), response.read()
+            except urllib.error.HTTPError as error:  # 503 while it is being built
+                kind, body = error.headers.get_content_type(), error.read()
+                assert error.code == 503, f"{pdf_url} answered {error.code}"
+            if kind == "application/pdf":
+                assert body.startswith(b"%PDF")
+                break
+            assert kind == "text/html" and b"The PDF is being built" in body, body[:300]
+            time.sleep(2)
+        else:
+            raise AssertionError(f"the PDF never appeared at {pdf_url}")
+        assert len(body) > 10_000
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -138,9 +138,39 @@ def test_parts_are_joined_without_seams(pdf):
     assert not any(record_title in top for record_title in ("Rituximab", "ProDERM trial of IVIG in dermatomyositis"))
 
 
+def _structure_elements(pdf):
+    """Every structure element of the tagged PDF, parents before children."""
+    import pikepdf
+
+    stack, found = [pdf.Root.StructTreeRoot.K], []
+    while stack:
+        element = stack.pop()
+        if isinstance(element, pikepdf.Array):
+            stack.extend(reversed(list(element)))
+        elif isinstance(element, pikepdf.Dictionary) and "/S" in element:
+            found.append(element)
+            if "/K" in element:
+                stack.append(element.K)
+    return found
+
+
+def _has_content(element) -> bool:
+    """Whether a structure element holds marked content (text, an image) anywhere below it."""
+    import pikepdf
+
+    kids = element.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+        if isinstance(kid, int) or (isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") in ("/MCR", "/OBJR")):
+            return True
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and _has_content(kid):
+            return True
+    return False
+
+
 def test_pdf_is_tagged_with_title_language_and_figure_alt_text(handbook_site):
-    """Typst tags each part; the join keeps one structure tree (PDF/UA-1 needs these; a full
-    PDF/UA check, e.g. veraPDF, is not run here)."""
+    """Typst tags each part; the join keeps one structure tree. PDF/UA-1 checks that can be made
+    without veraPDF: marked, language, title shown as the window title, every figure with alternative
+    text, no empty heading, header cells in every table, unique element ids, tab order by structure."""
     import subprocess
 
     import pikepdf
@@ -151,29 +181,164 @@ def test_pdf_is_tagged_with_title_language_and_figure_alt_text(handbook_site):
         assert bool(pdf.Root.MarkInfo.Marked) is True
         assert str(pdf.Root.Lang) == "en"
         assert str(pdf.docinfo.Title) == "IIM Evidence Handbook"
+        with pdf.open_metadata() as meta:
+            assert meta.get("dc:title") == "IIM Evidence Handbook"
         assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) is True
+        untabbed = [i + 1 for i, page in enumerate(pdf.pages) if page.obj.get("/Tabs") != pikepdf.Name.S]
+        assert not untabbed, f"pages without /Tabs /S (links in structure order): {untabbed[:10]}"
+        elements = _structure_elements(pdf)
         kinds: dict[str, int] = {}
-        figures = []
-
-        def walk(element):
-            if isinstance(element, pikepdf.Array):
-                for child in element:
-                    walk(child)
-            elif isinstance(element, pikepdf.Dictionary) and "/S" in element:
-                kind = str(element.S)
-                kinds[kind] = kinds.get(kind, 0) + 1
-                if kind == "/Figure":
-                    figures.append(str(element.get("/Alt", "")))
-                if "/K" in element:
-                    walk(element.K)
-
-        walk(pdf.Root.StructTreeRoot.K)
+        for element in elements:
+            kinds[str(element.S)] = kinds.get(str(element.S), 0) + 1
+        figures = [str(e.get("/Alt", "")) for e in elements if e.S == "/Figure"]
+        empty_headings = [
+            str(e.S) for e in elements if str(e.S) in ("/H", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6") and not _has_content(e)
+        ]
+        tables = [e for e in elements if e.S == "/Table"]
+        without_headers = [t for t in tables if not any(e.S == "/TH" for e in _structure_elements_under(t))]
+        ids = [str(e.ID) for e in elements if "/ID" in e]
+        id_tree = dict(pikepdf.NameTree(pdf.Root.StructTreeRoot.IDTree).items()) if ids else {}
+        scopes = {str(a.get("/Scope")) for e in elements if e.S == "/TH" for a in _attribute_dicts(e) if a.get("/O") == "/Table"}
     assert kinds.get("/Document") == 1 and kinds.get("/H1", 0) > 10 and kinds.get("/Table", 0) > 10 and kinds.get("/Link", 0) > 100
     assert figures and all(figures), f"figures without alternative text: {figures}"
     assert any(alt.startswith("Evidence map") for alt in figures)
+    assert not empty_headings, (
+        f"{len(empty_headings)} empty heading elements ({sorted(set(empty_headings))}): a screen reader announces a heading with nothing in it"
+    )
+    assert not without_headers, f"{len(without_headers)} of {len(tables)} tables have no header cell (TH)"
+    assert scopes <= {"/Column", "/Row", "/Both"} and "/Row" in scopes  # the fact tables' first column names each row
+    assert len(ids) == len(set(ids)), "structure element ids repeat (the parts' ids were not made unique)"
+    assert set(id_tree) == set(ids)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
     if info.returncode == 0:  # poppler-utils, where installed
         assert re.search(r"^Tagged:\s+yes", info.stdout, re.MULTILINE)
+
+
+def _structure_elements_under(element):
+    import pikepdf
+
+    kids = element.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from _structure_elements_under(kid)
+
+
+def _attribute_dicts(element):
+    import pikepdf
+
+    given = element.get("/A")
+    return list(given) if isinstance(given, pikepdf.Array) else [given] if given is not None else []
+
+
+def _glyph_widths(font) -> tuple[dict[int, float], float, int]:
+    """A font's glyph widths (thousandths of the font size), the default width, and bytes per code."""
+    if font.get("/Subtype") == "/Type0":  # Typst: composite fonts, two-byte glyph ids
+        descendant = font.DescendantFonts[0]
+        widths, spec = {}, list(descendant.get("/W", []))
+        i = 0
+        while i < len(spec):
+            first = int(spec[i])
+            if isinstance(spec[i + 1], (int, float)) or not hasattr(spec[i + 1], "__len__"):
+                for code in range(first, int(spec[i + 1]) + 1):
+                    widths[code] = float(spec[i + 2])
+                i += 3
+            else:
+                for offset, width in enumerate(spec[i + 1]):
+                    widths[first + offset] = float(width)
+                i += 2
+        return widths, float(descendant.get("/DW", 1000)), 2
+    first = int(font.get("/FirstChar", 0))
+    return {first + i: float(w) for i, w in enumerate(font.get("/Widths", []))}, 0.0, 1
+
+
+def text_runs_and_vertical_rules(page, font_cache: dict | None = None):
+    """What a page draws, in page coordinates: each run of text as (left, right, baseline), and each
+    vertical line (the borders between table cells) as (x, bottom, top)."""
+    import pikepdf
+
+    font_cache = {} if font_cache is None else font_cache
+
+    def times(a, b):  # affine matrices as (a, b, c, d, e, f), a then b
+        return (
+            a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+            a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5],
+        )  # fmt: skip
+
+    def point(m, x, y):
+        return x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]
+
+    fonts = {}
+    for name, font in page.obj.Resources.get("/Font", {}).items():
+        if font.objgen not in font_cache:  # the parts share their fonts over many pages
+            font_cache[font.objgen] = _glyph_widths(font)
+        fonts[str(name)] = font_cache[font.objgen]
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    ctm, saved, text_matrix, font, size, start = identity, [], identity, ({}, 0.0, 1), 0.0, None
+    runs, rules = [], []
+    for operands, operator in pikepdf.parse_content_stream(page, "q Q cm BT Tm Tf TJ Tj m l"):  # all it needs, and quicker
+        op = str(operator)
+        if op == "q":
+            saved.append(ctm)
+        elif op == "Q":
+            ctm = saved.pop()
+        elif op == "cm":
+            ctm = times(tuple(float(v) for v in operands), ctm)
+        elif op == "BT":
+            text_matrix = identity
+        elif op == "Tm":
+            text_matrix = tuple(float(v) for v in operands)
+        elif op == "Tf":
+            font, size = fonts[str(operands[0])], float(operands[1])
+        elif op in ("TJ", "Tj"):
+            widths, default, step = font
+            advance = 0.0
+            for item in operands[0] if op == "TJ" else [operands[0]]:
+                if isinstance(item, pikepdf.String):
+                    data = bytes(item)
+                    codes = [int.from_bytes(data[i : i + step], "big") for i in range(0, len(data), step)]
+                    advance += sum(widths.get(c, default) for c in codes) / 1000 * size
+                else:
+                    advance -= float(item) / 1000 * size
+            matrix = times(text_matrix, ctm)
+            (x0, y0), (x1, _) = point(matrix, 0, 0), point(matrix, advance, 0)
+            runs.append((min(x0, x1), max(x0, x1), y0))
+        elif op == "m":
+            start = point(ctm, float(operands[0]), float(operands[1]))
+        elif op == "l" and start is not None:
+            end = point(ctm, float(operands[0]), float(operands[1]))
+            if abs(start[0] - end[0]) < 0.01 and abs(start[1] - end[1]) > 1:
+                rules.append((start[0], min(start[1], end[1]), max(start[1], end[1])))
+            start = end
+    return runs, rules
+
+
+def test_no_table_text_runs_over_a_cell_border(handbook_site, pdf):
+    """Long words (drug, study and subtype names) in narrow columns, above all the evidence map's ten:
+    no run of text crosses a vertical cell border anywhere in the PDF. Measured from the glyph widths
+    the PDF itself declares for the fonts it draws with."""
+    import pikepdf
+
+    _, texts = pdf
+    crossings, map_pages, fonts = [], [], {}
+    with pikepdf.open(handbook_site / "handbook.pdf") as document:
+        for number, page in enumerate(document.pages, start=1):
+            runs, rules = text_runs_and_vertical_rules(page, fonts)
+            if not rules:
+                continue
+            if "Antisynthetase" in texts[number - 1] and len(rules) >= 10:
+                map_pages.append(number)
+            for left, right, baseline in runs:
+                for x, bottom, top in rules:
+                    if left + 0.5 < x < right - 0.5 and bottom - 1 <= baseline <= top + 1:
+                        where = texts[number - 1].strip().split("\n")[0][:60]
+                        crossings.append(
+                            f"page {number} ({where}): text from x={left:.0f} to {right:.0f} pt crosses the border at x={x:.0f} pt"
+                        )
+    evidence_map = [n for n in map_pages if "Evidence map" in texts[n - 1] or "Therapy" in texts[n - 1]]
+    assert evidence_map, "the evidence map's table was not found (a page with the subtypes and ten or more cell borders)"
+    assert not crossings, f"{len(crossings)} runs of text cross a table cell border:\n" + "\n".join(crossings[:20])
 
 
 def test_pdf_leaves_out_what_only_works_on_the_web(pdf):
