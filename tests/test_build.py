@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -112,9 +114,9 @@ def wait_for(url: str, text: str, seconds: float = 120) -> str:
     raise AssertionError(f"{text!r} never appeared at {url}")
 
 
-def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
-    import socket
-
+@contextlib.contextmanager
+def serving(project):
+    """`make serve` on the project, at a free port; yields the port and stops the server after."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -126,8 +128,16 @@ def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/therapies/ivig/"
     try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
+    with serving(project) as port:
+        url = f"http://127.0.0.1:{port}/therapies/ivig/"
         wait_for(url, "Intravenous immunoglobulin")
         edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.", "summary: A fixture therapy.\nbogus_field: 1")
         page = wait_for(url, "handbook-problems")
@@ -137,31 +147,16 @@ def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
         while "handbook-problems" in fetch(url) and time.monotonic() < deadline:
             time.sleep(0.3)
         assert "handbook-problems" not in fetch(url)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_serve_gives_the_pdf_it_builds_in_the_background(project):
     """The Download PDF link works under make serve: at first a page saying the PDF is being
     built (not a 404), then the PDF, built in the background."""
     import re
-    import socket
     import urllib.error
     import urllib.parse
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "generators", "--root", str(project), "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with serving(project) as port:
         url = f"http://127.0.0.1:{port}/therapies/ivig/"
         page = wait_for(url, "Intravenous immunoglobulin")
         link = re.search(r'<a href="([^"]*handbook\.pdf)"([^>]*)>Download PDF</a>', page)
@@ -184,6 +179,3 @@ def test_serve_gives_the_pdf_it_builds_in_the_background(project):
         else:
             raise AssertionError(f"the PDF never appeared at {pdf_url}")
         assert len(body) > 10_000
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
