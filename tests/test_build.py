@@ -149,6 +149,29 @@ def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
         assert "handbook-problems" not in fetch(url)
 
 
+def test_serve_follows_edits_to_a_record_a_template_and_a_schema(project):
+    """Each kind of input reruns the generator, code included: no stale templates or schemas."""
+    import json
+
+    for shared in ("generators", "schemas"):  # the project's own copies, so that the test can edit them
+        (project / shared).unlink()
+        shutil.copytree(ROOT / shared, project / shared, ignore=shutil.ignore_patterns("__pycache__"))
+    with serving(project) as port:
+        url = f"http://127.0.0.1:{port}/therapies/ivig/"
+        wait_for(url, "Intravenous immunoglobulin")
+        edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.", "summary: A fixture therapy, edited under serve.")
+        wait_for(url, "edited under serve")
+        template = project / "generators" / "templates" / "therapy.md.j2"
+        template.write_text(template.read_text(encoding="utf-8") + "\nA line added to the template.\n", encoding="utf-8")
+        wait_for(url, "A line added to the template.")
+        schema_path = project / "schemas" / "therapy.schema.json"
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        schema["required"].append("field_the_schema_now_requires")
+        schema_path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+        page = wait_for(url, "field_the_schema_now_requires")
+        assert "handbook-problems" in page and "evidence/therapy/ivig.yaml" in page
+
+
 def test_serve_gives_the_pdf_it_builds_in_the_background(project):
     """The Download PDF link works under make serve: at first a page saying the PDF is being
     built (not a 404), then the PDF, built in the background."""
