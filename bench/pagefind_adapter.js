@@ -28,6 +28,20 @@
     return words.join(" ");
   }
 
+  // Second stage, as lunr's title weight: how often the typed words occur in the page's title and
+  // keys (the meta fields t* and k*). A page called what the reader typed beats one that names a part of it.
+  var COVERAGE = 1000;
+  function named(meta, text) {
+    var words = [];
+    Object.keys(meta).forEach(function (k) { if (/^[tk]\d+$/.test(k)) words = words.concat(meta[k].split(" ")); });
+    var n = 0;
+    text.toLowerCase().split(/\s+/).forEach(function (q) {
+      if (!q) return;
+      words.forEach(function (w) { if (w === q) n += 1; });
+    });
+    return n;
+  }
+
   function FakeWorker() {
     this._target = document.createElement("span");
     this._query = 0;
@@ -59,7 +73,8 @@
         var items = pairs.map(function (pair) {
           var r = pair[0], d = pair[1];
           var loc = d.url.indexOf(root.pathname) === 0 ? d.url.slice(root.pathname.length) : d.url;
-          var score = r.score * (parseFloat(d.meta.boost) || 1);
+          var boost = parseFloat(d.meta.boost) || 1;
+          var score = (COVERAGE * named(d.meta, text) + r.score) * boost;
           var group = [{ location: loc, title: d.meta.title || loc, text: d.excerpt, score: score, terms: terms }];
           (d.sub_results || []).forEach(function (s) {
             if (s.url === d.url) return;
