@@ -363,8 +363,8 @@ def build_pdf(
         front = folder / "front.typ"
         front.write_text(front_shell.replace(BODY_PLACEHOLDER, ""), encoding="utf-8")
         _typeset(front, front.with_suffix(".pdf"), int(stamp.timestamp()))
-        # The join holds every object of the book at once; in a child process, that memory is
-        # returned to the system as soon as the PDF is written.
+        # The join reads one part at a time (generators/pdfjoin.py); in a child process, what
+        # pikepdf allocated goes back to the system as soon as the PDF is written.
         arguments = folder / "join.json"
         metadata = Metadata(title=title, author="IIM Evidence Handbook contributors", date=stamp, language="en")
         write_arguments(arguments, front.with_suffix(".pdf"), typeset, output, entries, metadata)

@@ -137,6 +137,7 @@ def test_a_link_to_a_label_no_part_defines_is_an_error(tmp_path):
     part = typeset(tmp_path, "a", f'= Chapter\n#link("{DEST_LINK}nowhere")[Lost.]')
     with pytest.raises(JoinError, match="links to 1 places that are not in the PDF.*nowhere"):
         join(front, [part], tmp_path / "out.pdf", [], METADATA, front_bookmarks=())
+    assert list(tmp_path.glob("out.pdf*")) == []  # nothing half-written
 
 
 def structure_elements(element, found: list) -> list:
@@ -198,3 +199,14 @@ def test_joining_twice_gives_the_same_bytes(parts, joined, tmp_path):
     front, body = parts
     join(front, body, tmp_path / "again.pdf", headings(body), METADATA)
     assert (tmp_path / "again.pdf").read_bytes() == joined.read_bytes()
+
+
+def test_text_that_looks_like_a_reference_is_kept_as_written(parts, tmp_path):
+    """The join renumbers references ("12 0 R") in the parts' objects; inside strings they are text."""
+    front, (a, _) = parts
+    odd = typeset(tmp_path, "odd", PART_B + '\n#link("https://example.org/see 1 0 R (and 2 0 R)")[Odd link.]\n')
+    join(front, [a, odd], tmp_path / "out.pdf", [], METADATA)
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        uris = [str(annot.A.URI) for page in pdf.pages for annot in page.obj.get("/Annots", []) if "/URI" in annot.A]
+    assert "https://example.org/see 1 0 R (and 2 0 R)" in uris
+
