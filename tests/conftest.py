@@ -37,12 +37,13 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
-    """The steps of make site: the Markdown site, the HTML, then the PDF and the offline copy."""
+    """The steps of make site: the Markdown site, the HTML, its search indexes, then the PDF and the offline copy."""
     generators = ["-m", "generators", "--root", str(project)]
     return [
         [*generators, "build", "--out", str(out)],
         ["-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"), "--site-dir", str(site)],
         [*generators, "search-index", str(site)],
+        [*generators, "search-pagefind", str(site)],
         [*generators, "pdf", str(site / "handbook.pdf")],
         [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
     ]
