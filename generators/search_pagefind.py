@@ -10,19 +10,21 @@ search with its inlined index.
 The step runs after `search-index` (generators/search.py) and reads what that step wrote into
 search/search_index.json: each page's title, page boost, `keys` (aliases, acronym, registry ids) and
 `syn` (synonyms and spelling variants). Pagefind's Python API indexes a copy of each built page
-with those words added in hidden elements, so they reach the index and never the pages readers get:
+with those words added as Pagefind meta fields (hidden elements in the copy): Pagefind 1.5 searches
+meta fields, weighted by its `metaWeights`, and never shows them in a result's excerpt, so the words
+reach the index and neither the pages readers get nor the result previews:
 
-- `keys`: weighted like a heading (`data-pagefind-weight`), and in a meta field named by the page's
-  boost (`k4`, `k3`, ... `k0_2`), weighted by Pagefind's `metaWeights` (10 times the boost);
-- the title: in a meta field by boost too (`t4` ... `t0_2`), as lunr weighs the title by the boost;
-- `syn`: hidden text beside the section it belongs to (after its heading), so a section found by a
-  synonym is shown as that section;
-- `boost`: a meta field search.js multiplies the top results' scores by (Pagefind has no page boost).
+- `keys`: in a meta field named by the page's boost (`k4`, `k3`, ... `k0_2`), weighted 10 times the
+  boost, as lunr weighs the `keys` field like the title and the page by its boost;
+- the title: in a meta field by boost too (`t4` ... `t0_2`);
+- `syn`: the synonyms of the page and of its sections, weighted 1 (as lunr's text);
+- `boost`: the page boost, which search.js multiplies the top results' scores by (Pagefind has no
+  page boost), and `title`, Material's title of the page.
 
 Then search/search_index.json is cut to its configuration, plus `config.pagefind`: the meta weights
 and the number of pages, which search.js reads from Material's set-up message. Nothing on the served
-site downloads the full lunr index any more (Material still reads the file for its settings). The output is
-byte-identical for the same site; any failure of Pagefind stops the step with a message.
+site downloads the full lunr index any more (Material still reads the file for its settings). The
+output is byte-identical for the same site; any failure of Pagefind stops the step with a message.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def ranking(boosts: set[float], pages: int) -> dict:
     """What search.js needs to rank: Pagefind's weights of the meta fields (the title and keys of a page
     count 10 times its boost; Pagefind's own title field and the boost field nothing), and the number of
     pages (how rare a word is)."""
-    weights = {"title": 0, "boost": 0}
+    weights = {"title": 0, "boost": 0, "syn": 1}
     for boost in sorted(boosts, reverse=True):
         weight = round(10 * boost, 3)
         weights[f"t{boost_field(boost)}"] = weights[f"k{boost_field(boost)}"] = int(weight) if weight == int(weight) else weight
@@ -79,39 +81,30 @@ def _page_file(site: Path, location: str) -> Path:
     return site / location / "index.html" if location.endswith("/") or not location else site / location
 
 
-def _hidden(text: str, weight: int | None = None) -> str:
-    attr = f' data-pagefind-weight="{weight}"' if weight else ""
-    return f"<div hidden{attr}>{html.escape(text, quote=False)}</div>"
-
-
 def _meta(name: str, value: str) -> str:
     return f'<span hidden data-pagefind-meta="{name}:{html.escape(value)}"></span>'
 
 
 def page_for_index(page_html: str, docs: list[dict]) -> str:
-    """A built page with its search words added for Pagefind: `docs` are the page's entries in
-    Material's rewritten index (the article first, then its sections)."""
-    article, sections = docs[0], docs[1:]
+    """A built page with its search words added for Pagefind, as meta fields (searched, never shown in
+    a result's excerpt): `docs` are the page's entries in Material's rewritten index (the article first,
+    then its sections)."""
+    article = docs[0]
     boost = article.get("boost", 1)
     field = boost_field(boost)
-    added = _meta("title", article["title"]) + _meta(f"t{field}", normal(article["title"])) + _meta("boost", f"{boost:g}")
+    title = html.unescape(re.sub(r"<[^>]+>", "", article["title"]))  # plain text: search.js escapes what it shows
+    added = _meta("title", title) + _meta(f"t{field}", normal(title)) + _meta("boost", f"{boost:g}")
     if article.get("keys"):
-        added += _meta(f"k{field}", article["keys"]) + _hidden(article["keys"], weight=7)
-    if article.get("syn"):
-        added += _hidden(article["syn"])
+        added += _meta(f"k{field}", article["keys"])
+    # the synonyms of the page, and of its sections' titles and text, each word once
+    syn = dict.fromkeys(
+        w for doc in docs for name in ("keys", "syn") if doc is not article or name == "syn" for w in doc.get(name, "").split()
+    )
+    if syn:
+        added += _meta("syn", " ".join(syn))
     text, found = ARTICLE.subn(lambda m: m.group(0) + added, page_html, count=1)
     if not found:
         raise PagefindError(f'{article["location"] or "index"}: no <article class="md-content__inner md-typeset"> to index')
-    for doc in sections:
-        words = " ".join(w for w in (doc.get("keys"), doc.get("syn")) if w)
-        if not words:
-            continue
-        anchor = re.escape(doc["location"].split("#", 1)[1])
-        heading = re.compile(rf'<h([1-6]) id="{anchor}"[^>]*>.*?</h\1>', re.S)
-        # a section's synonyms after its heading: Pagefind counts them to that section (its sub-result)
-        text, found = heading.subn(lambda m, w=words: m.group(0) + _hidden(w), text, count=1)
-        if not found:  # a section Material found and this page does not show: count the words to the page
-            text = ARTICLE.sub(lambda m, w=words: m.group(0) + _hidden(w), text, count=1)
     return text
 
 

@@ -78,6 +78,7 @@
   var pagefindSrc = script && location.protocol !== "file:" && script.getAttribute("data-pagefind");
   var FETCH = 10;  // results whose fragments are loaded, ranked again and shown (Material shows 10 first)
   var COVERAGE = 1000;  // a typed word in the page's title or keys, as lunr's title weight (generators/search.py)
+  var TITLED = 100;  // the share of the page's title the reader typed: between pages naming the words alike
   var pagefind = null;  // a promise of the module, started now: the reader should not wait for it
   var siteRoot = null;
   if (pagefindSrc && Native) {
@@ -112,6 +113,15 @@
       own.forEach(function (w) { if (w === q) n += idf[q]; });
     });
     return n;
+  }
+
+  // How much of the page's title is what the reader typed (stop words aside): "interstitial lung
+  // disease" is the page "Interstitial lung disease in myositis" before "... in antisynthetase syndrome".
+  function titled(meta, words) {
+    var key = Object.keys(meta).filter(function (k) { return /^t[\d_]+$/.test(k); })[0];
+    var own = (key ? meta[key] : "").split(" ").filter(function (w) { return w && !STOP.has(w); });
+    if (!own.length) return 0;
+    return own.filter(function (w) { return words.indexOf(w) >= 0; }).length / own.length;
   }
 
   // Material's result group for a page: the page, then its sections (Pagefind's sub-results),
@@ -233,7 +243,8 @@
           var ranked = top.map(function (r, i) {
             var d = pages[i];
             var boost = parseFloat(d.meta.boost) || 1;
-            return { d: d, i: i, score: (COVERAGE * named(d.meta, words, idf) + r.score) * boost };
+            var score = COVERAGE * named(d.meta, words, idf) + TITLED * titled(d.meta, words) + r.score;
+            return { d: d, i: i, score: score * boost };
           });
           ranked.sort(function (a, b) { return b.score - a.score || a.i - b.i; });
           return { items: ranked.map(function (r) { return group(r.d, r.score, terms); }), total: results.length };
