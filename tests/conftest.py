@@ -63,6 +63,21 @@ def build(project: Path, site: str | Path = "site", out: Path | None = None) -> 
     return subprocess.CompletedProcess(step, result.returncode, "".join(stdout), "".join(stderr))
 
 
+def pagefind_pages(site: Path) -> dict[str, dict]:
+    """What went into a built site's Pagefind index: each page's fragment (url, content, meta) by URL.
+    Fragments are gzipped JSON behind a signature (Pagefind 1.5)."""
+    import gzip
+    import json
+
+    pages = {}
+    for path in (site / "pagefind" / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd"), path
+        fragment = json.loads(data[len(b"pagefind_dcd") :])
+        pages[fragment["url"]] = fragment
+    return pages
+
+
 def validate(project: Path) -> subprocess.CompletedProcess:
     return run(["-m", "generators", "--root", str(project), "validate"], ROOT)
 
