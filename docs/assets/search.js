@@ -77,6 +77,7 @@
   var script = document.currentScript;
   var pagefindSrc = script && location.protocol !== "file:" && script.getAttribute("data-pagefind");
   var FETCH = 10;  // results whose fragments are loaded, ranked again and shown (Material shows 10 first)
+  var FIRST = 5;  // shown as soon as their fragments are in (a screenful), then all FETCH, ranked again
   var COVERAGE = 1000;  // a typed word in the page's title or keys, as lunr's title weight (generators/search.py)
   var TITLED = 100;  // the share of the page's title the reader typed: between pages naming the words alike
   var pagefind = null;  // a promise of the module, started now: the reader should not wait for it
@@ -85,8 +86,11 @@
     var moduleUrl = new URL(pagefindSrc, document.baseURI);
     siteRoot = new URL("..", moduleUrl);  // pagefind/pagefind.js -> the site root
     pagefind = import(moduleUrl.href).then(function (pf) {
-      // pageLength 0: long pages are not penalised (as lunr with b(0), which Material uses)
-      return pf.options({ baseUrl: siteRoot.pathname, excerptLength: 24, ranking: { pageLength: 0 } })
+      // pageLength 0: long pages are not penalised (as lunr with b(0), which Material uses).
+      // window.handbookPagefindOptions: Pagefind options for measuring (bench/search_speed.py).
+      var options = { baseUrl: siteRoot.pathname, excerptLength: 24, ranking: { pageLength: 0 } };
+      Object.keys(window.handbookPagefindOptions || {}).forEach(function (k) { options[k] = window.handbookPagefindOptions[k]; });
+      return pf.options(options)
         .then(function () { return pf.init(); })
         .then(function () { return pf; });
     });
@@ -194,16 +198,14 @@
     }
     if (message.type !== 2) { this._pending.push(message); return; }
     var id = ++this._query;
-    this._search(String(message.data)).then(
-      function (data) {
-        if (id !== self._query || self._fallback) return;  // a later key asked again
-        self._reply({ type: 3, data: { items: data.items } });
-        self._count(data.total);
-      },
-      function (error) {
-        if (window.console) console.error("Search failed:", error);
-      }
-    );
+    this._search(String(message.data), function (data) {
+      if (id !== self._query || self._fallback) return false;  // a later key asked again
+      self._reply({ type: 3, data: { items: data.items } });
+      self._count(data.total, data.items.length);
+      return true;
+    }).then(null, function (error) {
+      if (window.console) console.error("Search failed:", error);
+    });
   };
 
   // How rare each word is in the whole handbook (pages containing it): one search per word; its
@@ -224,40 +226,48 @@
     });
   };
 
-  PagefindWorker.prototype._search = function (query) {
+  // Searches, and shows the results in two steps: the first FIRST as soon as their fragments are
+  // loaded, then all FETCH. Each step ranks what it has loaded; the page a reader is looking for is
+  // among Pagefind's first three in every question of the bank (tests/search/questions.yaml), so the
+  // first hit does not change between the steps. `show` returns false once a newer query was typed.
+  PagefindWorker.prototype._search = function (query, show) {
     var self = this;
     var words = plainWords(query);
-    if (!words.length) return Promise.resolve({ items: [], total: 0 });
+    if (!words.length) { show({ items: [], total: 0 }); return Promise.resolve(); }
     var terms = {};
     words.forEach(function (w) { terms[w] = true; });
     return pagefind.then(function (pf) {
       return pf.search(words.join(" ")).then(function (search) {
         var results = (search && search.results) || [];
-        var top = results.slice(0, FETCH);
-        return Promise.all([
-          Promise.all(top.map(function (r) { return r.data(); })),
-          self._rarity(pf, words)
-        ]).then(function (loaded) {
-          var pages = loaded[0], idf = loaded[1];
+        var rarity = self._rarity(pf, words);
+        var load = function (from, to) {
+          return Promise.all(results.slice(from, to).map(function (r) { return r.data(); }));
+        };
+        var rank = function (pages, idf) {
           // Pagefind's score, then how much of what was typed names the page, times the page's boost
-          var ranked = top.map(function (r, i) {
-            var d = pages[i];
+          var ranked = pages.map(function (d, i) {
             var boost = parseFloat(d.meta.boost) || 1;
-            var score = COVERAGE * named(d.meta, words, idf) + TITLED * titled(d.meta, words) + r.score;
+            var score = COVERAGE * named(d.meta, words, idf) + TITLED * titled(d.meta, words) + results[i].score;
             return { d: d, i: i, score: score * boost };
           });
           ranked.sort(function (a, b) { return b.score - a.score || a.i - b.i; });
           return { items: ranked.map(function (r) { return group(r.d, r.score, terms); }), total: results.length };
+        };
+        return Promise.all([load(0, FIRST), rarity]).then(function (first) {
+          if (!show(rank(first[0], first[1])) || results.length <= FIRST) return;
+          return load(FIRST, FETCH).then(function (rest) {
+            show(rank(first[0].concat(rest), first[1]));
+          });
         });
       });
     });
   };
 
   // Material counts the results it was given (the ones loaded); the reader is told how many matched.
-  PagefindWorker.prototype._count = function (total) {
+  PagefindWorker.prototype._count = function (total, shown) {
     var meta = document.querySelector(".md-search-result__meta");
     var config = document.getElementById("__config");
-    if (!meta || !config || total <= FETCH) return;
+    if (!meta || !config || total <= shown) return;
     var translations = JSON.parse(config.textContent).translations || {};
     var text = translations["search.result.other"];
     if (text) meta.textContent = text.replace("#", total.toLocaleString("en"));
