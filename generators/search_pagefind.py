@@ -30,6 +30,7 @@ output is byte-identical for the same site; any failure of Pagefind stops the st
 from __future__ import annotations
 
 import asyncio
+import gzip
 import html
 import json
 import re
@@ -149,17 +150,50 @@ async def _write_index(pages: Path, out: Path) -> int:
     index = PagefindIndex(config=config)
     await index._start()
     service = index._service
+    backend = service._backend
     try:
         result = await _call(service, index.add_directory(str(pages)))
         await _call(service, index.write_files(output_path=str(out)))
+        # The service answers before its last files are on disk: the Python API's close() stops it
+        # then (at 5,000 pages that left pagefind.js empty). Closing its input lets it finish and exit.
+        service._poll_task.cancel()
+        backend.stdin.close()
+        code = await asyncio.wait_for(backend.wait(), timeout=TIMEOUT)
+        if code != 0:
+            raise PagefindError(f"Pagefind exited with code {code} after writing the index")
     finally:
-        try:
-            await service.close()
-        except Exception:  # close() re-raises a failed request's error: the service must stop all the same
-            if service._backend.returncode is None:
-                service._backend.kill()
-                await service._backend.wait()
+        if backend.returncode is None:
+            backend.kill()
+            await backend.wait()
     return result["page_count"]
+
+
+def check_output(folder: Path, pages: int) -> None:
+    """Pagefind's files complete: the script, its worker and wasm, the page list named in the entry
+    file, one fragment per page; every file non-empty and every compressed one readable."""
+    entry = folder / "pagefind-entry.json"
+    if not entry.is_file():
+        raise PagefindError(f"Pagefind wrote no {entry.name}")
+    languages = json.loads(entry.read_text(encoding="utf-8")).get("languages", {})
+    listed = sum(lang.get("page_count", 0) for lang in languages.values())
+    if set(languages) != {"en"} or listed != pages:
+        raise PagefindError(f"{entry.name} lists {listed} pages in {sorted(languages)}, expected {pages} in English")
+    required = ["pagefind.js", "pagefind-worker.js", "wasm.en.pagefind", f"pagefind.{languages['en']['hash']}.pf_meta"]
+    for name in required:
+        if not (folder / name).is_file():
+            raise PagefindError(f"Pagefind wrote no {name}")
+    fragments = list((folder / "fragment").glob("*.pf_fragment"))
+    if len(fragments) != pages:
+        raise PagefindError(f"Pagefind wrote {len(fragments)} page fragments for {pages} pages")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if not data:
+            raise PagefindError(f"Pagefind left {path.relative_to(folder)} empty")
+        if path.suffix in (".pf_fragment", ".pf_index", ".pf_meta", ".pagefind"):
+            try:
+                gzip.decompress(data)
+            except (OSError, EOFError) as error:
+                raise PagefindError(f"Pagefind wrote {path.relative_to(folder)} incomplete ({error})") from error
 
 
 def build_pagefind(site_dir: Path) -> int:
@@ -195,13 +229,9 @@ def build_pagefind(site_dir: Path) -> int:
             shutil.rmtree(part, ignore_errors=True)
             raise PagefindError(f"Pagefind failed: {error!r}") from error
     try:
-        entry = part / "pagefind-entry.json"
-        if indexed != count or not entry.is_file():
-            raise PagefindError(f"Pagefind indexed {indexed} pages of {count}" if entry.is_file() else f"Pagefind wrote no {entry.name}")
-        languages = json.loads(entry.read_text(encoding="utf-8")).get("languages", {})
-        listed = sum(lang.get("page_count", 0) for lang in languages.values())
-        if listed != count or set(languages) != {"en"}:
-            raise PagefindError(f"{entry.name} lists {listed} pages of {count}, in {sorted(languages)} (expected en)")
+        if indexed != count:
+            raise PagefindError(f"Pagefind indexed {indexed} pages of {count}")
+        check_output(part, count)
     except PagefindError:
         shutil.rmtree(part, ignore_errors=True)
         raise
