@@ -292,6 +292,14 @@ def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_pa
     files = sorted(p.relative_to(copies[0]) for p in (copies[0] / "pagefind").rglob("*") if p.is_file())
     assert files and files == sorted(p.relative_to(copies[1]) for p in (copies[1] / "pagefind").rglob("*") if p.is_file())
     assert all((copies[0] / f).read_bytes() == (copies[1] / f).read_bytes() for f in [*files, Path("search/search_index.json")])
+    # a file left incomplete is found (the service once stopped before writing pagefind.js)
+    from generators.search_pagefind import PagefindError, check_output
+
+    pages = len(list((copies[1] / "pagefind" / "fragment").iterdir()))
+    check_output(copies[1] / "pagefind", pages)
+    (copies[1] / "pagefind" / "pagefind.js").write_bytes(b"")
+    with pytest.raises(PagefindError, match="left pagefind.js empty"):
+        check_output(copies[1] / "pagefind", pages)
     # run twice on the same site: the full index is gone, and the step says so
     again = step(copies[0])
     assert again.returncode != 0 and "lists no pages" in again.stderr
