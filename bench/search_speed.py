@@ -15,9 +15,9 @@ web workers, where Pagefind loads its index) and what the server sent before the
 from __future__ import annotations
 
 import functools
-import json
 import gzip
 import http.server
+import json
 import threading
 from pathlib import Path
 
