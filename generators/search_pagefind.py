@@ -67,35 +67,15 @@ def boost_field(boost: float) -> str:
     return f"{boost:g}".replace(".", "_")
 
 
-def warm_up_word(index: dict) -> str | None:
-    """A word of one page only (its title or text; six letters or more, the first in alphabetical
-    order): search.js searches it when the reader opens the search box, so that Pagefind's code has
-    run once before the reader's query, for the price of a tiny search and one page fragment."""
-    pages: dict[str, set[str]] = {}
-    for doc in index["docs"]:
-        words = pages.setdefault(doc["location"].split("#", 1)[0], set())
-        words.update(normal(f"{doc['title']} {doc['text']}").split())
-    counts: dict[str, int] = {}
-    for words in pages.values():
-        for word in words:
-            counts[word] = counts.get(word, 0) + 1
-    # and no other word starts with it: Pagefind reads the last word typed as the start of a word
-    words = sorted(counts)
-    for word, following in zip(words, [*words[1:], ""], strict=True):
-        if counts[word] == 1 and len(word) >= 6 and word.isalpha() and word.isascii() and not following.startswith(word):
-            return word
-    return None
-
-
-def ranking(boosts: set[float], pages: int, warm_up: str | None = None) -> dict:
-    """What search.js needs: Pagefind's weights of the meta fields (the title and keys of a page count
-    10 times its boost; Pagefind's own title field and the boost field nothing), the number of pages
-    (how rare a word is), and the word it searches to warm up."""
+def ranking(boosts: set[float], pages: int) -> dict:
+    """What search.js needs to rank: Pagefind's weights of the meta fields (the title and keys of a page
+    count 10 times its boost; Pagefind's own title field and the boost field nothing), and the number of
+    pages (how rare a word is)."""
     weights = {"title": 0, "boost": 0, "syn": 1}
     for boost in sorted(boosts, reverse=True):
         weight = round(10 * boost, 3)
         weights[f"t{boost_field(boost)}"] = weights[f"k{boost_field(boost)}"] = int(weight) if weight == int(weight) else weight
-    return {"metaWeights": weights, "pages": pages, "warmUp": warm_up}
+    return {"metaWeights": weights, "pages": pages}
 
 
 def _page_file(site: Path, location: str) -> Path:
@@ -262,6 +242,6 @@ def build_pagefind(site_dir: Path) -> int:
     part.rename(out)
     # Material reads the configuration (language, separator) from this file; the pages are in Pagefind's index now.
     boosts = {doc.get("boost", 1) for doc in index["docs"] if "#" not in doc["location"]}
-    config = {**index["config"], "pagefind": ranking(boosts, count, warm_up_word(index))}
+    config = {**index["config"], "pagefind": ranking(boosts, count)}
     index_file.write_text(json.dumps({"config": config, "docs": []}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return count

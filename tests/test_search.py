@@ -128,20 +128,6 @@ def test_page_boosts_follow_the_kind_of_page(pages):
     assert "k4" in pages["/therapies/glucocorticoids/"]["meta"] and "k1" in pages["/studies/proderm/"]["meta"]
 
 
-def test_the_warm_up_word_is_on_one_page_and_starts_no_other_word():
-    from generators.search_pagefind import warm_up_word
-
-    docs = [
-        {"location": "a/", "title": "Alpha", "text": "common moonlight zebra1 <p>rarely</p>"},
-        {"location": "a/#more", "title": "More", "text": "rarely"},  # a section of the same page
-        {"location": "b/", "title": "Beta", "text": "common moonlighting sunshine"},
-    ]
-    # moonlight starts moonlighting; zebra1 is not a word; common is on two pages
-    assert warm_up_word({"docs": docs}) == "moonlighting"
-    assert warm_up_word({"docs": docs[:2]}) == "common"  # on one page now
-    assert warm_up_word({"docs": [{"location": "", "title": "A", "text": "tiny"}]}) is None
-
-
 # --- in the browser ---------------------------------------------------------------------------
 
 

@@ -191,7 +191,6 @@
       this._setup = message;
       var config = (message.data && message.data.config && message.data.config.pagefind) || {};
       this._pages = config.pages || 1;
-      warmUpWord = config.warmUp || null;
       pagefind
         .then(function (pf) { return config.metaWeights ? pf.options({ ranking: { pageLength: 0, metaWeights: config.metaWeights } }) : null; })
         .then(function () { if (!self._fallback) self._reply({ type: 1 }); }, function () {});
@@ -273,24 +272,6 @@
     var text = translations["search.result.other"];
     if (text) meta.textContent = text.replace("#", total.toLocaleString("en"));
   };
-
-  // When the reader opens the search box, one search for a word found on one page only (chosen by
-  // generators/search_pagefind.py), and that page's fragment: Pagefind's code runs once (fetching and
-  // decompressing, searching, reading a fragment) before the reader's query needs it, which takes
-  // about a quarter off the first result on a slow computer, for one small index chunk and one
-  // fragment. Nothing is loaded for readers who never search. (A common word, as a page heading's,
-  // would make the reader's query wait behind a long search at 5,000 records.)
-  var warmed = false;
-  var warmUpWord = null;  // from the set-up message
-  function warmUp(event) {
-    if (warmed || !warmUpWord || !event.target.classList || !event.target.classList.contains("md-search__input")) return;
-    warmed = true;
-    pagefind
-      .then(function (pf) { return pf.search(warmUpWord); })
-      .then(function (search) { return search && search.results.length ? search.results[0].data() : null; })
-      .then(null, function () {});
-  }
-  if (pagefind) document.addEventListener("focusin", warmUp);
 
   if (Native) {
     var Wrapped = function (url, options) {
