@@ -137,21 +137,26 @@ async def _call(service, step):
     request.cancel()
     if not done:
         raise PagefindError(f"Pagefind did not answer within {TIMEOUT} s")
-    code = service._backend.returncode
-    raise PagefindError(f"Pagefind stopped while indexing (exit code {code})")
+    if not poll.cancelled():
+        poll.exception()  # the reader's own error (its input ended): reported below, not again by asyncio
+    try:
+        code = await asyncio.wait_for(service._backend.wait(), timeout=10)
+    except TimeoutError:
+        code = None
+    raise PagefindError(f"Pagefind stopped before answering (exit code {code})")
 
 
 async def _write_index(pages: Path, out: Path) -> int:
     """Index the folder of pages to index (one request: the service answers a request at most every
     0.1 s, so one request per page would take 8 minutes at 5,000 pages); the number of pages indexed."""
-    from pagefind.index import PagefindIndex
+    from pagefind.service import PagefindService
 
     config = {"root_selector": ROOT_SELECTOR, "exclude_selectors": EXCLUDE, "force_language": "en", "output_path": str(out)}
-    index = PagefindIndex(config=config)
-    await index._start()
-    service = index._service
+    service = await PagefindService().launch()
     backend = service._backend
     try:
+        # as PagefindIndex's own start, but failing if the service stops before it answers
+        index = await _call(service, service.create_index(config))
         result = await _call(service, index.add_directory(str(pages)))
         await _call(service, index.write_files(output_path=str(out)))
         # The service answers before its last files are on disk: the Python API's close() stops it
@@ -223,6 +228,9 @@ def build_pagefind(site_dir: Path) -> int:
         except PagefindError:
             shutil.rmtree(part, ignore_errors=True)
             raise
+        except ConnectionError as error:  # its input closed: it stopped
+            shutil.rmtree(part, ignore_errors=True)
+            raise PagefindError(f"Pagefind stopped before answering ({error})") from error
         except (FileNotFoundError, PermissionError) as error:
             raise PagefindError(f"the pagefind program could not be started ({error}): make install installs it (pagefind-bin)") from error
         except Exception as error:  # the service's own errors, or it stopped
