@@ -35,7 +35,9 @@ lock: $(DEV_STAMP)
 	$(LOCK) --output-file=requirements.txt pyproject.toml
 	$(LOCK) --extra=dev --output-file=requirements-dev.txt pyproject.toml
 
-# The Markdown site and its configuration (build/), the HTML by stock MkDocs, then the exports.
+# The Markdown site and its configuration (build/), the HTML by stock MkDocs, its search index
+# (synonyms and aliases into Material's index, then Pagefind's index of the served site, which cuts
+# Material's to its configuration), then the exports (the offline copy builds its own lunr index).
 # Built into a fresh folder and swapped in only when everything succeeded,
 # so a failed build never leaves a half-built site/.
 site: $(RUNTIME_STAMP)
@@ -43,6 +45,7 @@ site: $(RUNTIME_STAMP)
 	$(BIN)/python -m generators build
 	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
 	$(BIN)/python -m generators search-index site.new
+	$(BIN)/python -m generators search-pagefind site.new
 	$(BIN)/python -m generators pdf site.new/handbook.pdf
 	$(BIN)/python -m generators offline site.new
 	rm -rf site.old

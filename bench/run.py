@@ -35,7 +35,7 @@ from generators.scaffold import copy_project  # noqa: E402
 
 PY = sys.executable
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-12-01"))
-STEPS = ["validate", "pages", "generate", "mkdocs build", "search index", "pdf", "offline copy", "whole build"]
+STEPS = ["validate", "pages", "generate", "mkdocs build", "search index", "search pagefind", "pdf", "offline copy", "whole build"]
 
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
@@ -97,6 +97,7 @@ def site_sizes(site: Path) -> dict:
         "largest_page_kb": round(largest.stat().st_size / 1024, 1),
         "largest_page": largest.relative_to(site).as_posix(),
         "search_index_kb": round((site / "search" / "search_index.json").stat().st_size / 1024, 1),
+        "pagefind_mb": round(sum(p.stat().st_size for p in (site / "pagefind").rglob("*") if p.is_file()) / 2**20, 2),
         "pdf_mb": round((site / "handbook.pdf").stat().st_size / 2**20, 2),
         "offline_zip_mb": round((site / "handbook-offline.zip").stat().st_size / 2**20, 2),
     }
@@ -128,10 +129,14 @@ def run_set(project: Path, records: int) -> dict:
         [PY, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(project / "build" / "mkdocs.yml"), "-d", str(site)], project
     )
     steps["search index"] = measure([PY, "-m", "generators", "--root", str(project), "search-index", str(site)], ROOT)
+    steps["search pagefind"] = measure([PY, "-m", "generators", "--root", str(project), "search-pagefind", str(site)], ROOT)
     steps["pdf"] = measure([PY, "-m", "generators", "--root", str(project), "pdf", str(site / "handbook.pdf")], ROOT)
     steps["offline copy"] = measure([PY, "-m", "generators", "--root", str(project), "offline", str(site)], ROOT)
     row["sizes"] = site_sizes(site)
+    # The served site's search (Pagefind): as shipped (in its web worker, which Chromium's CPU
+    # throttling does not slow), and on the page's thread, where all of its work is throttled.
     row["search"] = measure_search(site)
+    row["search_throttled"] = measure_search(site, {"noWorker": True})
     steps["whole build"] = measure(["sh", "-c", whole_build(project, project / "build-whole", project / "site-whole")], ROOT)
     for step in steps.values():
         step.pop("stdout", None)
@@ -145,6 +150,7 @@ def whole_build(project: Path, out: Path, site: Path) -> str:
         [*generators, "build", "--out", str(out)],
         [PY, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(out / "mkdocs.yml"), "-d", str(site)],
         [*generators, "search-index", str(site)],
+        [*generators, "search-pagefind", str(site)],
         [*generators, "pdf", str(site / "handbook.pdf")],
         [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
     ]
@@ -229,12 +235,12 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
         checks.append((f"after editing one record, only pages that depend on it are rewritten ({r['name']})", measured, own and not strays))
     limits = {1000: 300, 5000: 1000}  # ms to the first result, typed as the page loads (cold)
     for r in rows:
-        if r["records"] in limits and r["name"] != "real handbook" and "search" in r:
-            ms = r["search"]["cold_ms"]
+        if r["records"] in limits and r["name"] != "real handbook" and "search_throttled" in r:
+            ms, shipped = r["search_throttled"]["cold_ms"], r["search"]["cold_ms"]
             checks.append(
                 (
                     f"first search result within {limits[r['records']]:,} ms, {THROTTLE}x CPU throttling ({r['name']})",
-                    f"{ms:,.0f} ms",
+                    f"{ms:,.0f} ms throttled ({shipped:,.0f} ms as shipped, its worker not slowed)",
                     ms <= limits[r["records"]],
                 )
             )
@@ -262,7 +268,8 @@ def markdown(result: dict) -> str:
         "Steps: `validate` = load and check every record; `pages` = validate, derive and render every Markdown "
         "page, in memory (the incremental table below times runs that write them to build/generated); "
         "`generate` = `python -m generators build`, the complete Markdown site with its exports and configuration "
-        "written to build/; `mkdocs build` = stock MkDocs on build/mkdocs.yml; `pdf` and `offline copy` alone; "
+        "written to build/; `mkdocs build` = stock MkDocs on build/mkdocs.yml; `search index` = synonyms and aliases "
+        "into Material's index; `search pagefind` = the served site's Pagefind index; `pdf` and `offline copy` alone; "
         "`whole build` = all of these from nothing, as `make site` runs them.",
         "",
         "## Time per record (ms)\n",
@@ -274,31 +281,37 @@ def markdown(result: dict) -> str:
     out += [
         "",
         "## Output sizes\n",
-        "| set | HTML pages | site | largest page | search index | PDF | offline zip |",
+        "| set | HTML pages | site | largest page | search index (Pagefind) | PDF | offline zip |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
         z = r["sizes"]
         out.append(
             f"| {r['name']} | {z['html_pages']:,} | {z['site_mb']} MB | {z['largest_page_kb']} KB "
-            f"(`{z['largest_page']}`) | {z['search_index_kb']:,} KB | {z['pdf_mb']} MB | {z['offline_zip_mb']} MB |"
+            f"(`{z['largest_page']}`) | {z.get('pagefind_mb', 0)} MB | {z['pdf_mb']} MB | {z['offline_zip_mb']} MB |"
         )
     out += [
         "",
         "## Search\n",
-        f"The site served over HTTP and opened in Chromium with the CPU slowed {THROTTLE}x. *Cold*: the query typed as "
-        "soon as the page has loaded, so the wait includes downloading the index and building it in the search worker; "
-        "*downloaded* counts every byte the page had received (compressed as sent) when the first result showed. "
-        "*Warm*: the next query, once the index is ready.\n",
-        "| set | index | index, gzip | downloaded before the first result | first result, cold | first result, warm |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"The site served over HTTP and opened in Chromium with the CPU slowed {THROTTLE}x; the served site searches "
+        "with Pagefind behind Material's search box (docs/assets/search.js). *Cold*: the query typed as soon as the "
+        "page has loaded, so the wait includes starting Pagefind and loading the index chunks and page fragments of "
+        "the query; *warm*: the next query. *As shipped*, Pagefind works in its web worker, which Chromium's CPU "
+        "throttling does not slow; *throttled* runs it on the page's thread, where all of its work is slowed. "
+        "*Search files*: Pagefind's files (and Material's search configuration) the server sent before the first "
+        "result; *served*: everything it sent by then, the page itself included.\n",
+        "| set | Pagefind index | search files before the first result | served before the first result "
+        "| cold, as shipped | warm, as shipped | cold, throttled | warm, throttled |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
-        q = r.get("search")
-        if q:
+        q, t = r.get("search"), r.get("search_throttled")
+        if q and t:
+            files = q["search_files_before_first_result"]
             out.append(
-                f"| {r['name']} | {q['index_kb']:,} KB | {q['index_gzip_kb']:,} KB | {q['kb_before_first_result']:,} KB | "
-                f"{q['cold_ms']:,.0f} ms | {q['warm_ms']:,.0f} ms |"
+                f"| {r['name']} | {q['pagefind']['mb']} MB ({q['pagefind']['fragments']:,} pages) | {files['count']} files, "
+                f"{files['kb']:,} KB | {q['served_kb_before_first_result']:,} KB | {q['cold_ms']:,.0f} ms | {q['warm_ms']:,.0f} ms | "
+                f"{t['cold_ms']:,.0f} ms | {t['warm_ms']:,.0f} ms |"
             )
     out += [
         "",

@@ -1,8 +1,9 @@
-"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | offline SITE_DIR | serve | watch.
+"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | search-pagefind SITE_DIR | offline SITE_DIR | serve | watch.
 
 `make site` runs the steps one after the other: `build` writes the complete Markdown site and its
 configuration into build/ (generators/build.py), `mkdocs build --strict -f build/mkdocs.yml` makes
-the HTML, then `pdf` and `offline` make the exports. `pages` writes the generated pages alone to
+the HTML, `search-index` adds synonyms and aliases to its search index, `search-pagefind` indexes the
+pages with Pagefind for the served site, then `pdf` and `offline` make the exports. `pages` writes the generated pages alone to
 read (the benchmark times it); `serve` is make serve.
 """
 
@@ -166,6 +167,19 @@ def cmd_search_index(args) -> int:
     return 0
 
 
+def cmd_search_pagefind(args) -> int:
+    """After search-index: the served site's Pagefind index (generators/search_pagefind.py)."""
+    from .search_pagefind import OUT, PagefindError, build_pagefind
+
+    try:
+        count = build_pagefind(args.site_dir)
+    except PagefindError as error:
+        print(f"error: the Pagefind search index was not built: {error}", file=sys.stderr)
+        return 1
+    print(f"Indexed {count} pages into {args.site_dir}/{OUT}/; {args.site_dir}/search/search_index.json now holds only its configuration")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .serve import serve
 
@@ -206,6 +220,9 @@ def main(argv=None) -> int:
     x = sub.add_parser("search-index", help="after mkdocs build: add synonyms and aliases to SITE_DIR's search index")
     x.add_argument("site_dir", type=Path)
     x.set_defaults(func=cmd_search_index)
+    f = sub.add_parser("search-pagefind", help="after search-index: index SITE_DIR with Pagefind (SITE_DIR/pagefind) for the served site")
+    f.add_argument("site_dir", type=Path)
+    f.set_defaults(func=cmd_search_pagefind)
     s = sub.add_parser("serve", help="preview: regenerate build/ when an input changes, and mkdocs serve it")
     s.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default 127.0.0.1:8000)")
     s.set_defaults(func=cmd_serve)

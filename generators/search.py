@@ -42,6 +42,9 @@ BOOST = {
 }
 THERAPY_FIRST_LINE = 4
 THERAPY_INVESTIGATIONAL = 2
+# A criteria set or guideline that a newer one replaced (`superseded_by`) counts half: "IBM diagnostic
+# criteria" finds the 2024 ENMC criteria before the 2011 ones they revised, as the pages say.
+SUPERSEDED = 0.5
 
 # Extra index fields and their weights; title, text and tags keep Material's defaults.
 FIELDS = {"title": {"boost": 1000}, "text": {"boost": 1}, "tags": {"boost": 1000000}, "keys": {"boost": 1000}, "syn": {"boost": 1}}
@@ -67,13 +70,16 @@ def boost(record) -> float:
     """How much a record's page counts in search, beside a study's 1.
 
     Among therapies, the ones in use come before the ones only under investigation: a reader who
-    types "steroid dose" means glucocorticoids, not low-dose interleukin-2."""
+    types "steroid dose" means glucocorticoids, not low-dose interleukin-2. A superseded criteria set
+    or guideline comes after the one that replaced it."""
     if record.kind == "therapy":
         places = set(record.data.get("place_in_treatment") or [])
         if "first-line" in places:
             return THERAPY_FIRST_LINE
         if places <= {"investigational", "not-recommended"}:
             return THERAPY_INVESTIGATIONAL
+    if record.data.get("superseded_by"):
+        return BOOST.get(record.kind, 1) * SUPERSEDED
     return BOOST.get(record.kind, 1)
 
 

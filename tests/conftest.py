@@ -37,12 +37,13 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
-    """The steps of make site: the Markdown site, the HTML, then the PDF and the offline copy."""
+    """The steps of make site: the Markdown site, the HTML, its search indexes, then the PDF and the offline copy."""
     generators = ["-m", "generators", "--root", str(project)]
     return [
         [*generators, "build", "--out", str(out)],
         ["-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"), "--site-dir", str(site)],
         [*generators, "search-index", str(site)],
+        [*generators, "search-pagefind", str(site)],
         [*generators, "pdf", str(site / "handbook.pdf")],
         [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
     ]
@@ -60,6 +61,21 @@ def build(project: Path, site: str | Path = "site", out: Path | None = None) -> 
         if result.returncode != 0:
             break
     return subprocess.CompletedProcess(step, result.returncode, "".join(stdout), "".join(stderr))
+
+
+def pagefind_pages(site: Path) -> dict[str, dict]:
+    """What went into a built site's Pagefind index: each page's fragment (url, content, meta) by URL.
+    Fragments are gzipped JSON behind a signature (Pagefind 1.5)."""
+    import gzip
+    import json
+
+    pages = {}
+    for path in (site / "pagefind" / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd"), path
+        fragment = json.loads(data[len(b"pagefind_dcd") :])
+        pages[fragment["url"]] = fragment
+    return pages
 
 
 def validate(project: Path) -> subprocess.CompletedProcess:

@@ -35,12 +35,14 @@ def test_benchmark_smoke_run_reports_every_step_and_the_incremental_targets(tmp_
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "results.md").read_text(encoding="utf-8")
     row = next(line for line in report.splitlines() if line.startswith("| synthetic 100 | 100 |"))
-    assert row.count(" MB") == 8  # validate, pages, generate, mkdocs build, search index, pdf, offline copy, whole build
+    assert row.count(" MB") == 9  # validate, pages, generate, mkdocs build, search index, search pagefind, pdf, offline copy, whole build
     assert f"{os.cpu_count()} cores" in report
     search = next(line for line in report.split("## Search")[1].splitlines() if line.startswith("| synthetic 100 |"))
-    assert search.count(" KB") == 3 and search.count(" ms") == 2, search  # index raw and gzip, downloaded; cold, warm
+    assert search.count(" KB") == 2 and search.count(" ms") == 4, search  # search files, served; cold and warm twice
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert results["rows"][0]["search"]["cold_ms"] > 0 and results["rows"][0]["search"]["kb_before_first_result"] > 0
+    search = results["rows"][0]["search"]
+    assert search["cold_ms"] > 0 and search["served_kb_before_first_result"] > 0 and search["pagefind"]["fragments"] > 0
+    assert results["rows"][0]["search_throttled"]["cold_ms"] > 0
     assert results["rows"][0]["sizes"]["pdf_mb"] > 0 and results["rows"][0]["sizes"]["offline_zip_mb"] > 0
     incremental = {name: met for name, _, met in results["targets"] if "rewrit" in name}
     assert len(incremental) == 2 and all(incremental.values()), incremental

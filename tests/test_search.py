@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, served
+from conftest import ROOT, Visit, make_project, pagefind_pages, run, served, site_steps
 
 from generators import search
 
@@ -77,36 +79,53 @@ def test_a_bad_synonyms_file_stops_the_build_with_its_name(project):
     assert "search-synonyms.yaml: group 1 must list at least two words" in result.stdout + result.stderr
 
 
-# --- the index --------------------------------------------------------------------------------
+# --- the index ---------------------------------------------------------------------------------
+# The served site's index is Pagefind's (generators/search_pagefind.py); the offline copy keeps
+# Material's lunr index with the same words (tests/test_offline.py).
 
 
 @pytest.fixture(scope="module")
-def index(handbook_site):
-    return json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+def pages(handbook_site):
+    return pagefind_pages(handbook_site)
 
 
-def doc(index, location):
-    return next(d for d in index["docs"] if d["location"] == location)
+def keys(page) -> set[str]:
+    return {w for name, value in page["meta"].items() if re.fullmatch(r"k[\d_]+", name) for w in value.split()}
 
 
-def test_index_holds_aliases_synonyms_and_registry_ids_in_hidden_fields(index, handbook_site):
-    assert index["config"]["fields"]["keys"]["boost"] == index["config"]["fields"]["title"]["boost"]
-    gluco = doc(index, "therapies/glucocorticoids/")
-    assert {"prednisolone", "steroid", "corticosteroid"} <= set(gluco["keys"].split())
-    assert {"chimeric", "antigen", "receptor"} <= set(doc(index, "therapies/cd19-car-t/")["keys"].split())
-    assert "nct06152172" in doc(index, "studies/cartimmune/")["keys"].split()
-    # the preview starts with the summary, not the list of aliases
-    assert not doc(index, "therapies/cd19-car-t/")["text"].startswith("<p>Also known as")
+def test_index_holds_aliases_synonyms_and_registry_ids_in_hidden_fields(pages, handbook_site):
+    gluco = pages["/therapies/glucocorticoids/"]
+    assert {"prednisolone", "steroid", "corticosteroid"} <= keys(gluco)
+    assert {"chimeric", "antigen", "receptor"} <= keys(pages["/therapies/cd19-car-t/"])
+    assert "nct06152172" in keys(pages["/studies/cartimmune/"])
+    # synonyms and spellings, of the page and of its sections ("Dosing as studied" is found by "dosage")
+    assert "dosage" in gluco["meta"]["syn"].split()
+    assert "esophageal" in pages["/topics/dysphagia/"]["meta"]["syn"].split()
+    assert "esophageal" not in re.findall(r"\w+", pages["/topics/dysphagia/"]["content"].lower())  # the page says oesophageal
+    # keys and synonyms are searched, never shown: a result's excerpt comes from the page's own text
+    assert gluco["content"].startswith("Glucocorticoids (oral prednisone/prednisolone")
+    assert "corticosteroid" not in gluco["content"].split("Also known as")[0]
     # readers and screen readers never see the extra words
     html = (handbook_site / "therapies" / "glucocorticoids" / "index.html").read_text(encoding="utf-8")
-    assert "search_keys" not in html and "corticosteroid" not in html.split("<article")[1].split("Also known as")[0]
+    assert "search_keys" not in html and "data-pagefind-meta" not in html
+    assert "corticosteroid" not in html.split("<article")[1].split("Also known as")[0]
+    # and no page downloads the full lunr index: Material reads only its configuration
+    served = json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert served["docs"] == [] and served["config"]["pagefind"]["pages"] == len(pages)
 
 
-def test_page_boosts_follow_the_kind_of_page(index):
-    assert doc(index, "therapies/glucocorticoids/")["boost"] > doc(index, "therapies/low-dose-interleukin-2/")["boost"]
-    assert doc(index, "subtypes/dermatomyositis/")["boost"] > 1
-    assert "boost" not in doc(index, "studies/proderm/")
-    assert doc(index, "references/")["boost"] < 1
+def test_page_boosts_follow_the_kind_of_page(pages):
+    def boost(url):
+        return float(pages[url]["meta"]["boost"])
+
+    assert boost("/therapies/glucocorticoids/") > boost("/therapies/low-dose-interleukin-2/")
+    assert boost("/subtypes/dermatomyositis/") > 1
+    assert boost("/studies/proderm/") == 1
+    assert boost("/references/") < 1
+    # a superseded criteria set comes after the one that replaced it
+    assert boost("/criteria/enmc-ibm-2011/") < boost("/criteria/enmc-ibm-2024/")
+    # title and keys are weighted by the boost (Pagefind's meta weights, read by search.js)
+    assert "k4" in pages["/therapies/glucocorticoids/"]["meta"] and "k1" in pages["/studies/proderm/"]["meta"]
 
 
 # --- in the browser ---------------------------------------------------------------------------
@@ -211,3 +230,88 @@ def test_single_letters_and_stop_words_are_never_highlighted(tab, base):
     assert marked and {m.lower() for m in marked} == {"car"}, marked
     # stop words and single letters do not reach the search at all
     assert page.evaluate("handbookSearchQuery('what is the dose of CAR T')") == "dose^10 dose car^10 car t^1"
+
+
+# --- Pagefind on the served site, Material's worker elsewhere ---------------------------------------
+
+
+def test_served_pages_search_with_pagefind_and_never_download_the_full_index(chromium, base, handbook_site):
+    assert (handbook_site / "search" / "search_index.json").stat().st_size < 4096  # configuration only
+    visit = Visit(chromium, f"{base}/studies/")
+    try:
+        assert visit.search("myositis")
+        assert any(url.endswith("/pagefind/pagefind.js") for url in visit.requests)
+        assert any("/pagefind/fragment/" in url for url in visit.requests)
+        assert not any(url.endswith("search_index.js") for url in visit.requests)
+        # Material is given the results loaded (10); the reader is told how many matched
+        meta = visit.page.inner_text(".md-search-result__meta")
+        total = int(re.search(r"[\d,]+", meta).group().replace(",", ""))
+        shown = visit.page.locator(".md-search-result__item").count()
+        assert shown <= 10 < total, (meta, shown)
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+@pytest.fixture(scope="module")
+def unindexed_site(tmp_path_factory):
+    """The fixture project built up to Material's rewritten index, without the Pagefind step."""
+    project = make_project(tmp_path_factory.mktemp("unindexed") / "project")
+    steps = site_steps(project, project / "site", project / "build")
+    assert steps[3][4] == "search-pagefind"  # the steps before it: build, mkdocs build, search-index
+    for step in steps[:3]:
+        result = run(step, project)
+        assert result.returncode == 0, result.stderr
+    return project / "site"
+
+
+def test_without_a_pagefind_index_materials_own_search_answers(chromium, unindexed_site):
+    """A site built without the Pagefind step (pagefind.js cannot be loaded): Material's lunr worker
+    answers from the full index, as make serve's preview does (which never asks for Pagefind)."""
+    assert not (unindexed_site / "pagefind").exists()
+    with served(unindexed_site) as url:
+        visit = Visit(chromium, f"{url}/")
+        try:
+            links = visit.search("FixTrial")
+            assert links and "/studies/fixture-trial/" in links[0], links
+            assert any(u.endswith("/pagefind/pagefind.js") for u in visit.requests)  # tried, and was not there
+        finally:
+            visit.close()
+
+
+def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_path, monkeypatch):
+    def step(site):
+        return run(["-m", "generators", "search-pagefind", str(site)], ROOT)
+
+    copies = []
+    for name in ("one", "two"):
+        copies.append(tmp_path / name)
+        shutil.copytree(unindexed_site, copies[-1])
+        result = step(copies[-1])
+        assert result.returncode == 0, result.stderr
+    files = sorted(p.relative_to(copies[0]) for p in (copies[0] / "pagefind").rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(copies[1]) for p in (copies[1] / "pagefind").rglob("*") if p.is_file())
+    assert all((copies[0] / f).read_bytes() == (copies[1] / f).read_bytes() for f in [*files, Path("search/search_index.json")])
+    # a file left incomplete is found (the service once stopped before writing pagefind.js)
+    from generators.search_pagefind import PagefindError, check_output
+
+    pages = len(list((copies[1] / "pagefind" / "fragment").iterdir()))
+    check_output(copies[1] / "pagefind", pages)
+    (copies[1] / "pagefind" / "pagefind.js").write_bytes(b"")
+    with pytest.raises(PagefindError, match="left pagefind.js empty"):
+        check_output(copies[1] / "pagefind", pages)
+    # run twice on the same site: the full index is gone, and the step says so
+    again = step(copies[0])
+    assert again.returncode != 0 and "lists no pages" in again.stderr
+    # Pagefind failing: a non-zero exit, a message, and the site as it was (no half-written index)
+    broken = tmp_path / "broken"
+    shutil.copytree(unindexed_site, broken)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", shutil.which("false") or "/bin/false")
+    result = step(broken)
+    assert result.returncode != 0
+    assert "error: the Pagefind search index was not built: Pagefind" in result.stderr, result.stderr
+    assert not (broken / "pagefind").exists() and not (broken / "pagefind.part").exists()
+    assert (broken / "search" / "search_index.json").read_bytes() == (unindexed_site / "search" / "search_index.json").read_bytes()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-program"))
+    missing = step(broken)
+    assert missing.returncode != 0 and "the pagefind program could not be started" in missing.stderr

@@ -1,10 +1,9 @@
 """The built site, as a reader sees it."""
 
 import hashlib
-import json
 import re
 
-from conftest import build, edit, make_project
+from conftest import build, edit, make_project, pagefind_pages
 
 
 def page(site, rel):
@@ -64,12 +63,13 @@ def test_references_pages_list_entries_with_links_and_citing_pages(fixture_site)
 
 
 def test_search_index_holds_records_and_aliases(fixture_site):
-    """A record's acronym and aliases are in its page's `keys` field (weighted like the title), as the
-    lower-case words the search matches (generators/search.py)."""
-    docs = json.loads((fixture_site / "search" / "search_index.json").read_text())["docs"]
-    keys = {doc["location"]: doc.get("keys", "") for doc in docs}
-    assert "fixtrial" in keys["studies/fixture-trial/"].split()
-    assert "cadm 140" in keys["autoantibodies/anti-mda5/"]
+    """A record's acronym and aliases are in its page's `keys` meta field of the served site's Pagefind
+    index (weighted like the title), as the lower-case words the search matches (generators/search.py,
+    generators/search_pagefind.py)."""
+    pages = pagefind_pages(fixture_site)
+    keys = {url: " ".join(v for k, v in page["meta"].items() if k.startswith("k")) for url, page in pages.items()}
+    assert "fixtrial" in keys["/studies/fixture-trial/"].split()
+    assert "cadm 140" in keys["/autoantibodies/anti-mda5/"]
 
 
 def test_script_in_a_record_is_inert_in_the_html(tmp_path):
@@ -116,6 +116,7 @@ def test_build_is_byte_identical_when_run_twice(tmp_path):
     project = make_project(tmp_path / "p")
     assert build(project, "one").returncode == 0
     assert build(project, "two").returncode == 0
+    assert (project / "one" / "pagefind" / "pagefind-entry.json").exists()  # the Pagefind index too
     assert _digest(project / "one") == _digest(project / "two")
 
 

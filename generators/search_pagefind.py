@@ -1,0 +1,255 @@
+"""The served site's search index, by Pagefind: `python -m generators search-pagefind SITE_DIR`.
+
+Material's own search downloads the whole lunr index with every page and builds it in the reader's
+browser: 2 MB today, 31 MB and almost a minute at 5,000 records (bench/search-scale.md). Pagefind
+writes a sharded index instead (SITE_DIR/pagefind/): a query loads only the index chunks of its
+words and the fragments of the results shown. docs/assets/search.js puts it behind Material's own
+search box over http(s); the offline copy (file://, a separate MkDocs build) keeps Material's lunr
+search with its inlined index.
+
+The step runs after `search-index` (generators/search.py) and reads what that step wrote into
+search/search_index.json: each page's title, page boost, `keys` (aliases, acronym, registry ids) and
+`syn` (synonyms and spelling variants). Pagefind's Python API indexes a copy of each built page
+with those words added as Pagefind meta fields (hidden elements in the copy): Pagefind 1.5 searches
+meta fields, weighted by its `metaWeights`, and never shows them in a result's excerpt, so the words
+reach the index and neither the pages readers get nor the result previews:
+
+- `keys`: in a meta field named by the page's boost (`k4`, `k3`, ... `k0_2`), weighted 10 times the
+  boost, as lunr weighs the `keys` field like the title and the page by its boost;
+- the title: in a meta field by boost too (`t4` ... `t0_2`);
+- `syn`: the synonyms of the page and of its sections, weighted 1 (as lunr's text);
+- `boost`: the page boost, which search.js multiplies the top results' scores by (Pagefind has no
+  page boost), and `title`, Material's title of the page.
+
+Then search/search_index.json is cut to its configuration, plus `config.pagefind`: the meta weights
+and the number of pages, which search.js reads from Material's set-up message. Nothing on the served
+site downloads the full lunr index any more (Material still reads the file for its settings). The
+output is byte-identical for the same site; any failure of Pagefind stops the step with a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import html
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .search import normal
+
+OUT = "pagefind"
+ROOT_SELECTOR = "article.md-content__inner"
+# Not words of the page: permalinks, the edit button, footnote numbers and back links.
+EXCLUDE = [".headerlink", ".md-content__button", ".footnote-ref", ".cite-sep", ".footnote-backref"]
+ARTICLE = re.compile(r'<article class="md-content__inner md-typeset">')
+# Pagefind's own search UIs and the playground: the site uses Material's search box.
+UNUSED = (
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind-modular-ui.js",
+    "pagefind-modular-ui.css",
+    "pagefind-component-ui.js",
+    "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+)
+TIMEOUT = 300  # seconds for one call to Pagefind's service (a whole 5,000-record site takes about a minute)
+
+
+class PagefindError(Exception):
+    pass
+
+
+def boost_field(boost: float) -> str:
+    """The meta field suffix of a page boost: 4 -> "4", 0.2 -> "0_2"."""
+    return f"{boost:g}".replace(".", "_")
+
+
+def ranking(boosts: set[float], pages: int) -> dict:
+    """What search.js needs to rank: Pagefind's weights of the meta fields (the title and keys of a page
+    count 10 times its boost; Pagefind's own title field and the boost field nothing), and the number of
+    pages (how rare a word is)."""
+    weights = {"title": 0, "boost": 0, "syn": 1}
+    for boost in sorted(boosts, reverse=True):
+        weight = round(10 * boost, 3)
+        weights[f"t{boost_field(boost)}"] = weights[f"k{boost_field(boost)}"] = int(weight) if weight == int(weight) else weight
+    return {"metaWeights": weights, "pages": pages}
+
+
+def _page_file(site: Path, location: str) -> Path:
+    return site / location / "index.html" if location.endswith("/") or not location else site / location
+
+
+def _meta(name: str, value: str) -> str:
+    return f'<span hidden data-pagefind-meta="{name}:{html.escape(value)}"></span>'
+
+
+def page_for_index(page_html: str, docs: list[dict]) -> str:
+    """A built page with its search words added for Pagefind, as meta fields (searched, never shown in
+    a result's excerpt): `docs` are the page's entries in Material's rewritten index (the article first,
+    then its sections)."""
+    article = docs[0]
+    boost = article.get("boost", 1)
+    field = boost_field(boost)
+    title = html.unescape(re.sub(r"<[^>]+>", "", article["title"]))  # plain text: search.js escapes what it shows
+    added = _meta("title", title) + _meta(f"t{field}", normal(title)) + _meta("boost", f"{boost:g}")
+    if article.get("keys"):
+        added += _meta(f"k{field}", article["keys"])
+    # the synonyms of the page, and of its sections' titles and text, each word once
+    syn = dict.fromkeys(
+        w for doc in docs for name in ("keys", "syn") if doc is not article or name == "syn" for w in doc.get(name, "").split()
+    )
+    if syn:
+        added += _meta("syn", " ".join(syn))
+    text, found = ARTICLE.subn(lambda m: m.group(0) + added, page_html, count=1)
+    if not found:
+        raise PagefindError(f'{article["location"] or "index"}: no <article class="md-content__inner md-typeset"> to index')
+    return text
+
+
+def pages_to_index(site: Path, index: dict) -> list[tuple[Path, list[dict]]]:
+    """Each page of Material's index: its file and its entries (the article first), in URL order."""
+    pages: dict[str, list[dict]] = {}
+    for doc in index["docs"]:
+        pages.setdefault(doc["location"].split("#", 1)[0], []).append(doc)
+    found = []
+    for location, docs in sorted(pages.items()):
+        docs.sort(key=lambda d: "#" in d["location"])  # the article first, the sections in page order
+        if "#" in docs[0]["location"]:
+            raise PagefindError(f"search/search_index.json: {location or 'index'} has sections but no page entry")
+        path = _page_file(site, location)
+        if not path.is_file():
+            raise PagefindError(f"search/search_index.json names {location or 'the home page'}, but {path} does not exist")
+        found.append((path, docs))
+    return found
+
+
+async def _call(service, step):
+    """One request to Pagefind's service; fails (rather than waits forever) if the service dies."""
+    request = asyncio.ensure_future(step)
+    poll = getattr(service, "_poll_task", None)  # reads the service's answers; ends only when the service does
+    waiting = {request} | ({poll} if poll else set())
+    done, _ = await asyncio.wait(waiting, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    if request in done:
+        return request.result()
+    request.cancel()
+    if not done:
+        raise PagefindError(f"Pagefind did not answer within {TIMEOUT} s")
+    if not poll.cancelled():
+        poll.exception()  # the reader's own error (its input ended): reported below, not again by asyncio
+    try:
+        code = await asyncio.wait_for(service._backend.wait(), timeout=10)
+    except TimeoutError:
+        code = None
+    raise PagefindError(f"Pagefind stopped before answering (exit code {code})")
+
+
+async def _write_index(pages: Path, out: Path) -> int:
+    """Index the folder of pages to index (one request: the service answers a request at most every
+    0.1 s, so one request per page would take 8 minutes at 5,000 pages); the number of pages indexed."""
+    from pagefind.service import PagefindService
+
+    config = {"root_selector": ROOT_SELECTOR, "exclude_selectors": EXCLUDE, "force_language": "en", "output_path": str(out)}
+    service = await PagefindService().launch()
+    backend = service._backend
+    try:
+        # as PagefindIndex's own start, but failing if the service stops before it answers
+        index = await _call(service, service.create_index(config))
+        result = await _call(service, index.add_directory(str(pages)))
+        await _call(service, index.write_files(output_path=str(out)))
+        # The service answers before its last files are on disk: the Python API's close() stops it
+        # then (at 5,000 pages that left pagefind.js empty). Closing its input lets it finish and exit.
+        service._poll_task.cancel()
+        backend.stdin.close()
+        code = await asyncio.wait_for(backend.wait(), timeout=TIMEOUT)
+        if code != 0:
+            raise PagefindError(f"Pagefind exited with code {code} after writing the index")
+    finally:
+        if backend.returncode is None:
+            backend.kill()
+            await backend.wait()
+    return result["page_count"]
+
+
+def check_output(folder: Path, pages: int) -> None:
+    """Pagefind's files complete: the script, its worker and wasm, the page list named in the entry
+    file, one fragment per page; every file non-empty and every compressed one readable."""
+    entry = folder / "pagefind-entry.json"
+    if not entry.is_file():
+        raise PagefindError(f"Pagefind wrote no {entry.name}")
+    languages = json.loads(entry.read_text(encoding="utf-8")).get("languages", {})
+    listed = sum(lang.get("page_count", 0) for lang in languages.values())
+    if set(languages) != {"en"} or listed != pages:
+        raise PagefindError(f"{entry.name} lists {listed} pages in {sorted(languages)}, expected {pages} in English")
+    required = ["pagefind.js", "pagefind-worker.js", "wasm.en.pagefind", f"pagefind.{languages['en']['hash']}.pf_meta"]
+    for name in required:
+        if not (folder / name).is_file():
+            raise PagefindError(f"Pagefind wrote no {name}")
+    fragments = list((folder / "fragment").glob("*.pf_fragment"))
+    if len(fragments) != pages:
+        raise PagefindError(f"Pagefind wrote {len(fragments)} page fragments for {pages} pages")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if not data:
+            raise PagefindError(f"Pagefind left {path.relative_to(folder)} empty")
+        if path.suffix in (".pf_fragment", ".pf_index", ".pf_meta", ".pagefind"):
+            try:
+                gzip.decompress(data)
+            except (OSError, EOFError) as error:
+                raise PagefindError(f"Pagefind wrote {path.relative_to(folder)} incomplete ({error})") from error
+
+
+def build_pagefind(site_dir: Path) -> int:
+    """Index SITE_DIR's pages into SITE_DIR/pagefind and cut search_index.json to its configuration.
+
+    Returns the number of pages indexed; raises PagefindError with a message when anything fails."""
+    site = Path(site_dir).resolve()
+    index_file = site / "search" / "search_index.json"
+    if not index_file.is_file():
+        raise PagefindError(f"{index_file} is missing: run mkdocs build and search-index first")
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    if not index.get("docs"):
+        raise PagefindError(f"{index_file} lists no pages (this step already ran?): build the site again")
+    if "keys" not in index.get("config", {}).get("fields", {}):
+        raise PagefindError(f"{index_file} has no `keys` field: run python -m generators search-index {site_dir} first")
+    out, part = site / OUT, site / (OUT + ".part")
+    shutil.rmtree(part, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="handbook-pagefind-") as tmp:
+        count = 0
+        for path, docs in pages_to_index(site, index):
+            copy = Path(tmp) / path.relative_to(site)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(page_for_index(path.read_text(encoding="utf-8"), docs), encoding="utf-8")
+            count += 1
+        try:
+            indexed = asyncio.run(_write_index(Path(tmp), part))
+        except PagefindError:
+            shutil.rmtree(part, ignore_errors=True)
+            raise
+        except ConnectionError as error:  # its input closed: it stopped
+            shutil.rmtree(part, ignore_errors=True)
+            raise PagefindError(f"Pagefind stopped before answering ({error})") from error
+        except (FileNotFoundError, PermissionError) as error:
+            raise PagefindError(f"the pagefind program could not be started ({error}): make install installs it (pagefind-bin)") from error
+        except Exception as error:  # the service's own errors, or it stopped
+            shutil.rmtree(part, ignore_errors=True)
+            raise PagefindError(f"Pagefind failed: {error!r}") from error
+    try:
+        if indexed != count:
+            raise PagefindError(f"Pagefind indexed {indexed} pages of {count}")
+        check_output(part, count)
+    except PagefindError:
+        shutil.rmtree(part, ignore_errors=True)
+        raise
+    for name in UNUSED:
+        (part / name).unlink(missing_ok=True)
+    shutil.rmtree(part / "playground", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    part.rename(out)
+    # Material reads the configuration (language, separator) from this file; the pages are in Pagefind's index now.
+    boosts = {doc.get("boost", 1) for doc in index["docs"] if "#" not in doc["location"]}
+    config = {**index["config"], "pagefind": ranking(boosts, count)}
+    index_file.write_text(json.dumps({"config": config, "docs": []}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return count
