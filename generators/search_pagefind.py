@@ -87,9 +87,9 @@ def _meta(name: str, value: str) -> str:
 
 
 def page_for_index(page_html: str, docs: list[dict]) -> str:
-    """A built page with its search words added for Pagefind, as meta fields (searched, never shown in
-    a result's excerpt): `docs` are the page's entries in Material's rewritten index (the article first,
-    then its sections)."""
+    """What Pagefind reads of a built page: its article, with its search words added as meta fields
+    (searched, never shown in a result's excerpt). `docs` are the page's entries in Material's
+    rewritten index (the article first, then its sections)."""
     article = docs[0]
     boost = article.get("boost", 1)
     field = boost_field(boost)
@@ -103,10 +103,14 @@ def page_for_index(page_html: str, docs: list[dict]) -> str:
     )
     if syn:
         added += _meta("syn", " ".join(syn))
-    text, found = ARTICLE.subn(lambda m: m.group(0) + added, page_html, count=1)
-    if not found:
+    # Only the article goes to Pagefind (it reads nothing else: its root selector): at 5,000 records
+    # each page's navigation is most of its HTML. The index is the same, byte for byte.
+    start = ARTICLE.search(page_html)
+    end = page_html.rfind("</article>")
+    if not start or end < start.end():
         raise PagefindError(f'{article["location"] or "index"}: no <article class="md-content__inner md-typeset"> to index')
-    return text
+    body = page_html[start.start() : start.end()] + added + page_html[start.end() : end] + "</article>"
+    return f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"></head>\n<body>{body}</body>\n</html>\n'
 
 
 def pages_to_index(site: Path, index: dict) -> list[tuple[Path, list[dict]]]:
@@ -147,29 +151,37 @@ async def _call(service, step):
 
 
 async def _write_index(pages: Path, out: Path) -> int:
-    """Index the folder of pages to index (one request: the service answers a request at most every
-    0.1 s, so one request per page would take 8 minutes at 5,000 pages); the number of pages indexed."""
+    """Index the folder of pages to index and write Pagefind's files into `out`; the number of pages
+    indexed. One request for the folder: the service answers a request at most every 0.1 s, so one
+    request per page would take 8 minutes at 5,000 pages. The files come back through the service's
+    answer (get_files) and are written here: its own write_files answers before its last files are on
+    disk, and at 100 and 5,000 pages it left some empty (pagefind.js, pagefind-ui.css) when it stopped."""
     from pagefind.service import PagefindService
 
-    config = {"root_selector": ROOT_SELECTOR, "exclude_selectors": EXCLUDE, "force_language": "en", "output_path": str(out)}
+    config = {"root_selector": ROOT_SELECTOR, "exclude_selectors": EXCLUDE, "force_language": "en"}
     service = await PagefindService().launch()
     backend = service._backend
+    # The service's answers are read up to a separator within a 2 MiB limit; all files of 5,000 pages
+    # are one answer of about 30 MB.
+    backend.stdout._limit = 2**30
     try:
         # as PagefindIndex's own start, but failing if the service stops before it answers
         index = await _call(service, service.create_index(config))
         result = await _call(service, index.add_directory(str(pages)))
-        await _call(service, index.write_files(output_path=str(out)))
-        # The service answers before its last files are on disk: the Python API's close() stops it
-        # then (at 5,000 pages that left pagefind.js empty). Closing its input lets it finish and exit.
+        files = await _call(service, index.get_files())
         service._poll_task.cancel()
-        backend.stdin.close()
-        code = await asyncio.wait_for(backend.wait(), timeout=TIMEOUT)
-        if code != 0:
-            raise PagefindError(f"Pagefind exited with code {code} after writing the index")
+        backend.stdin.close()  # the service exits when its input ends
+        await asyncio.wait_for(backend.wait(), timeout=TIMEOUT)
     finally:
         if backend.returncode is None:
             backend.kill()
             await backend.wait()
+    for file in sorted(files, key=lambda f: f["path"]):
+        path = out / file["path"]
+        if path.name in UNUSED or not path.resolve().is_relative_to(out.resolve()):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(file["content"])
     return result["page_count"]
 
 
@@ -243,9 +255,6 @@ def build_pagefind(site_dir: Path) -> int:
     except PagefindError:
         shutil.rmtree(part, ignore_errors=True)
         raise
-    for name in UNUSED:
-        (part / name).unlink(missing_ok=True)
-    shutil.rmtree(part / "playground", ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     part.rename(out)
     # Material reads the configuration (language, separator) from this file; the pages are in Pagefind's index now.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -138,7 +139,10 @@ def serving(project):
 def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
     with serving(project) as port:
         url = f"http://127.0.0.1:{port}/therapies/ivig/"
-        wait_for(url, "Intravenous immunoglobulin")
+        page = wait_for(url, "Intravenous immunoglobulin")
+        # the preview has no Pagefind index: its pages search with Material's own index (docs/assets/search.js)
+        assert "assets/search.js" in page and "data-pagefind" not in page
+        assert json.loads(fetch(f"http://127.0.0.1:{port}/search/search_index.json"))["docs"]
         edit(project, "evidence/therapy/ivig.yaml", "summary: A fixture therapy.", "summary: A fixture therapy.\nbogus_field: 1")
         page = wait_for(url, "handbook-problems")
         assert "evidence/therapy/ivig.yaml:" in page and "bogus_field" in page

@@ -47,6 +47,7 @@ def test_offline_search_finds_a_trial_from_file_url(handbook_site, chromium, tmp
         assert visit.page.url.startswith((root / "studies" / "proderm.html").as_uri())
         assert "ProDERM" in visit.page.locator("h1").first.inner_text()
         assert visit.requests_elsewhere("file://") == [], "a request left the machine"
+        assert not any("pagefind" in url for url in visit.requests), "the offline copy searches with Material's own index"
         assert visit.errors == []
     finally:
         visit.close()

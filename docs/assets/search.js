@@ -230,6 +230,7 @@
   // loaded, then all FETCH. Each step ranks what it has loaded; the page a reader is looking for is
   // among Pagefind's first three in every question of the bank (tests/search/questions.yaml), so the
   // first hit does not change between the steps. `show` returns false once a newer query was typed.
+  // A reader who has moved onto a result with the arrow keys keeps the first list.
   PagefindWorker.prototype._search = function (query, show) {
     var self = this;
     var words = plainWords(query);
@@ -256,6 +257,9 @@
         return Promise.all([load(0, FIRST), rarity]).then(function (first) {
           if (!show(rank(first[0], first[1])) || results.length <= FIRST) return;
           return load(FIRST, FETCH).then(function (rest) {
+            // not while the reader is on a result (arrow keys): showing the list again would lose their place
+            var active = document.activeElement;
+            if (active && active.closest && active.closest(".md-search-result")) return;
             show(rank(first[0].concat(rest), first[1]));
           });
         });
