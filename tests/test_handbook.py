@@ -17,11 +17,3 @@ def test_every_record_has_a_page(handbook_site):
             continue
         page = book.page(record).removesuffix(".md")
         assert (handbook_site / page / "index.html").exists(), page
-
-
-def test_search_finds_proderm(handbook_site):
-    import json
-
-    index = json.loads((handbook_site / "search" / "search_index.json").read_text())
-    hits = [doc["location"] for doc in index["docs"] if "ProDERM" in doc["title"] + doc["text"]]
-    assert any(loc.startswith("studies/proderm/") for loc in hits), hits

@@ -209,4 +209,3 @@ def test_text_that_looks_like_a_reference_is_kept_as_written(parts, tmp_path):
     with pikepdf.open(tmp_path / "out.pdf") as pdf:
         uris = [str(annot.A.URI) for page in pdf.pages for annot in page.obj.get("/Annots", []) if "/URI" in annot.A]
     assert "https://example.org/see 1 0 R (and 2 0 R)" in uris
-
