@@ -95,8 +95,6 @@ def _serial(value) -> bytes:
         return b"%d" % value
     if isinstance(value, Decimal):
         return format(value.normalize(), "f").encode() if value != 0 else b"0"
-    if isinstance(value, float):
-        return format(Decimal(repr(value)), "f").encode()
     if isinstance(value, str):
         return pikepdf.String(value).unparse()
     return value.unparse()

@@ -235,26 +235,25 @@ def build_pagefind(site_dir: Path) -> int:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_text(page_for_index(path.read_text(encoding="utf-8"), docs), encoding="utf-8")
             count += 1
-        try:
-            indexed = asyncio.run(_write_index(Path(tmp), part))
-        except PagefindError:
+        try:  # whatever fails, no half-written index is left behind
+            try:
+                indexed = asyncio.run(_write_index(Path(tmp), part))
+            except PagefindError:
+                raise
+            except ConnectionError as error:  # its input closed: it stopped
+                raise PagefindError(f"Pagefind stopped before answering ({error})") from error
+            except (FileNotFoundError, PermissionError) as error:
+                raise PagefindError(
+                    f"the pagefind program could not be started ({error}): make install installs it (pagefind-bin)"
+                ) from error
+            except Exception as error:  # the service's own errors, or it stopped
+                raise PagefindError(f"Pagefind failed: {error!r}") from error
+            if indexed != count:
+                raise PagefindError(f"Pagefind indexed {indexed} pages of {count}")
+            check_output(part, count)
+        except BaseException:
             shutil.rmtree(part, ignore_errors=True)
             raise
-        except ConnectionError as error:  # its input closed: it stopped
-            shutil.rmtree(part, ignore_errors=True)
-            raise PagefindError(f"Pagefind stopped before answering ({error})") from error
-        except (FileNotFoundError, PermissionError) as error:
-            raise PagefindError(f"the pagefind program could not be started ({error}): make install installs it (pagefind-bin)") from error
-        except Exception as error:  # the service's own errors, or it stopped
-            shutil.rmtree(part, ignore_errors=True)
-            raise PagefindError(f"Pagefind failed: {error!r}") from error
-    try:
-        if indexed != count:
-            raise PagefindError(f"Pagefind indexed {indexed} pages of {count}")
-        check_output(part, count)
-    except PagefindError:
-        shutil.rmtree(part, ignore_errors=True)
-        raise
     shutil.rmtree(out, ignore_errors=True)
     part.rename(out)
     # Material reads the configuration (language, separator) from this file; the pages are in Pagefind's index now.
