@@ -123,4 +123,4 @@ zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP)
 	@echo "Built site-zensical/ with $(ZENSICAL)."
 
 clean:
-	rm -rf site site.new site.old site-zensical build .pytest_cache
+	rm -rf site site.new site.old site-zensical build .cache .pytest_cache

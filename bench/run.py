@@ -35,7 +35,18 @@ from generators.scaffold import copy_project  # noqa: E402
 
 PY = sys.executable
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-12-01"))
-STEPS = ["validate", "pages", "generate", "mkdocs build", "search index", "search pagefind", "pdf", "offline copy", "whole build"]
+STEPS = [
+    "validate",
+    "pages",
+    "pages, cached",
+    "generate",
+    "mkdocs build",
+    "search index",
+    "search pagefind",
+    "pdf",
+    "offline copy",
+    "whole build",
+]
 
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
@@ -106,11 +117,17 @@ def site_sizes(site: Path) -> dict:
 def run_set(project: Path, records: int) -> dict:
     gen = project / "build" / "generated"
     shutil.rmtree(gen, ignore_errors=True)
+    cache = project / ".cache"  # what parsing the records and references.bib gave (generators/load.py)
     row: dict = {"records": records, "steps": {}}
     steps = row["steps"]
+    shutil.rmtree(cache, ignore_errors=True)
     steps["validate"] = measure([PY, "-m", "generators", "--root", str(project), "validate"], ROOT)
-    # As the build does it: in memory. The runs below write the pages, to see what is rewritten.
+    # As the build does it: in memory. First parsing everything (a fresh clone), then with the
+    # parse cache that run left (every later step, rebuild and make serve). The runs after these
+    # write the pages, to see what is rewritten.
+    shutil.rmtree(cache, ignore_errors=True)
     steps["pages"] = measure([PY, "-m", "generators", "--root", str(project), "pages", "--no-write"], ROOT)
+    steps["pages, cached"] = measure([PY, "-m", "generators", "--root", str(project), "pages", "--no-write"], ROOT)
     first = measure([PY, "-m", "generators", "--root", str(project), "pages"], ROOT)
     again = measure([PY, "-m", "generators", "--root", str(project), "pages"], ROOT)
     changed = touch_one_record(project)
@@ -137,6 +154,7 @@ def run_set(project: Path, records: int) -> dict:
     # throttling does not slow), and on the page's thread, where all of its work is throttled.
     row["search"] = measure_search(site)
     row["search_throttled"] = measure_search(site, {"noWorker": True})
+    shutil.rmtree(cache, ignore_errors=True)  # from nothing
     steps["whole build"] = measure(["sh", "-c", whole_build(project, project / "build-whole", project / "site-whole")], ROOT)
     for step in steps.values():
         step.pop("stdout", None)
@@ -215,7 +233,14 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
     if 5000 in by_size:
         big = by_size[5000]["steps"]
         share = big["pages"]["seconds"] / big["mkdocs build"]["seconds"]
-        checks.append(("validation + page generation ≤ 10% of mkdocs build (5,000 records)", f"{share:.1%}", share <= 0.10))
+        cached = big["pages, cached"]["seconds"] / big["mkdocs build"]["seconds"]
+        checks.append(
+            (
+                "validation + page generation ≤ 10% of mkdocs build (5,000 records)",
+                f"{share:.1%} parsing everything ({cached:.1%} with the parse cache)",
+                share <= 0.10,
+            )
+        )
         peak = big["whole build"]["peak_mb"]
         checks.append(("peak memory of the whole build < 1.5 GB (5,000 records)", f"{peak:,.0f} MB", peak < 1536))
     if 5000 in by_size and 500 in by_size:
@@ -266,7 +291,9 @@ def markdown(result: dict) -> str:
     out += [
         "",
         "Steps: `validate` = load and check every record; `pages` = validate, derive and render every Markdown "
-        "page, in memory (the incremental table below times runs that write them to build/generated); "
+        "page, in memory (the incremental table below times runs that write them to build/generated), parsing every "
+        "record and references.bib as a fresh clone does; `pages, cached` = the same with the parse cache that the "
+        "previous run left in .cache/ (as every later step, rebuild and `make serve` run: generators/load.py); "
         "`generate` = `python -m generators build`, the complete Markdown site with its exports and configuration "
         "written to build/; `mkdocs build` = stock MkDocs on build/mkdocs.yml; `search index` = synonyms and aliases "
         "into Material's index; `search pagefind` = the served site's Pagefind index; `pdf` and `offline copy` alone; "

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .load import Bibliography, Record, load
+from .load import CACHE, Bibliography, ParseCache, Record, load
 from .problems import InputError
 from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids, today
 from .validate import check_records, placeholder_fields, schema_valid_part
@@ -382,7 +382,8 @@ def derive(records: list[Record], bibliography: Bibliography) -> Handbook:
 
 def check(root: Path) -> tuple[list[Record], Bibliography]:
     """Load and check everything; raise InputError listing every problem at once."""
-    records, bibliography, problems = load(root)
+    cache = ParseCache(root / CACHE)
+    records, bibliography, problems = load(root, cache)
     problems += check_records(records)
     # Rules trust the schema, so a record that failed it takes part only as its id (so that
     # links to it do not raise a second, misleading problem); problems inside it are its own.
@@ -402,6 +403,7 @@ def check(root: Path) -> tuple[list[Record], Bibliography]:
     problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.field, p.message))
     if problems:
         raise InputError(problems)
+    cache.save()  # after the checks: bad input writes nothing
     return records, bibliography
 
 

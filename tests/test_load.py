@@ -1,6 +1,6 @@
 """Reading records: every unreadable file is named with its line and a fix."""
 
-from conftest import validate
+from conftest import edit, validate
 
 
 def write(project, rel, content):
@@ -67,3 +67,47 @@ def test_bibliography_duplicate_key_and_syntax_error(project):
     assert "references.bib:22: fixture2020: this key is used twice (first on line 1)" in problems_of(project)
     (project / "references.bib").write_text(bib + "\n@article{broken2020,\n  title = {Unclosed,\n")
     assert "references.bib:" in problems_of(project) and "BibTeX syntax error" in problems_of(project)
+
+
+# --- the parse cache (.cache/parsed.pickle) -------------------------------------------------
+
+
+def pages(project):
+    from conftest import run
+
+    result = run(["-m", "generators", "--root", str(project), "build"], project)
+    assert result.returncode == 0, result.stderr
+    return (project / "build" / "docs" / "studies" / "fixture-trial.md").read_text(encoding="utf-8")
+
+
+def test_a_build_that_passes_leaves_a_parse_cache_and_a_rebuild_reads_the_same_pages(project):
+    first = pages(project)
+    cache = project / ".cache" / "parsed.pickle"
+    assert cache.is_file()
+    saved = cache.stat().st_mtime_ns
+    assert pages(project) == first
+    assert cache.stat().st_mtime_ns == saved  # nothing new parsed: the file is not rewritten
+
+
+def test_an_edited_record_and_bibliography_are_read_anew_not_from_the_cache(project):
+    assert "Fixture randomised trial of IVIG" in pages(project)
+    edit(project, "evidence/study/fixture-trial.yaml", "title: Fixture randomised trial of IVIG", "title: Edited trial title")
+    edit(project, "references.bib", "title = {A fixture randomised trial}", "title = {An edited reference title}")
+    page = pages(project)
+    assert "Edited trial title" in page and "Fixture randomised trial of IVIG" not in page
+    references = "".join(p.read_text(encoding="utf-8") for p in (project / "build" / "docs" / "references").glob("*.md"))
+    assert "An edited reference title" in references and "A fixture randomised trial" not in references
+
+
+def test_a_record_broken_after_a_cached_build_is_reported_with_its_line(project):
+    pages(project)
+    edit(project, "evidence/study/fixture-trial.yaml", "title: Fixture randomised trial of IVIG", "title: [unclosed")
+    out = problems_of(project)
+    assert "evidence/study/fixture-trial.yaml:" in out and "this is not valid YAML" in out, out
+
+
+def test_an_unreadable_cache_is_ignored(project):
+    first = pages(project)
+    (project / ".cache" / "parsed.pickle").write_bytes(b"not a pickle")
+    assert pages(project) == first
+    assert (project / ".cache" / "parsed.pickle").read_bytes() != b"not a pickle"  # written anew
