@@ -98,18 +98,18 @@ def link_fields(kind: str) -> tuple[tuple[tuple, str, str], ...]:
     return tuple(dict.fromkeys(found))
 
 
-def values_at(data, pattern: tuple, at: tuple = ()) -> Iterator[tuple[tuple, object]]:
-    """Every (path, value) in data matching a pattern with '*' for list indexes."""
-    if not pattern:
-        yield at, data
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield from values_at(item, rest, at + (i,))
-    elif isinstance(data, dict) and head in data:
-        yield from values_at(data[head], rest, at + (head,))
+def values_at(data, pattern: tuple, at: tuple = ()) -> list[tuple[tuple, object]]:
+    """Every (path, value) in data matching a pattern with '*' for list indexes. (A loop over the
+    pattern, not nested generators: the rules ask it about a million times at 5,000 records.)"""
+    found = [(at, data)]
+    for head in pattern:
+        if head == "*":
+            found = [(path + (i,), item) for path, value in found if isinstance(value, list) for i, item in enumerate(value)]
+        else:
+            found = [(path + (head,), value[head]) for path, value in found if isinstance(value, dict) and head in value]
+        if not found:
+            break
+    return found
 
 
 def cited_keys(record: Record) -> Iterator[tuple[tuple, str]]:

@@ -31,3 +31,14 @@ def test_escaping_keeps_ordinary_clinical_text_readable():
 
 def test_line_breaks_cannot_start_blocks():
     assert "\n" not in md_escape("first\n\n# second\n    code")
+
+
+def test_every_kind_of_whitespace_is_seen():
+    """md_escape's quick check names the whitespace characters itself; none may pass through unchanged
+    (each becomes a space between words, or is dropped as a control character)."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace() and c != 0x20]
+    assert len(spaces) > 20
+    for space in spaces:
+        for text in (f"dose{space}10 mg", f"dose{space}{space}10 mg", f"{space}dose"):
+            escaped = md_escape(text)
+            assert space not in escaped and escaped in ("dose 10 mg", "dose10 mg", "dose"), repr(space)
