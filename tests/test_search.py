@@ -114,6 +114,16 @@ def test_index_holds_aliases_synonyms_and_registry_ids_in_hidden_fields(pages, h
     assert served["docs"] == [] and served["config"]["pagefind"]["pages"] == len(pages)
 
 
+def test_reference_lists_are_not_indexed_on_every_page_that_cites_them(pages, handbook_site):
+    """A page's footnoted reference list is left out of its Pagefind entry (smaller fragments, less
+    memory): a reference is found on the references pages, not on each page citing it."""
+    title = "Consensus-based recommendations for the management of juvenile dermatomyositis"
+    html = (handbook_site / "therapies" / "glucocorticoids" / "index.html").read_text(encoding="utf-8")
+    assert title in html.split('<div class="footnote">')[1]  # the glucocorticoid page cites it
+    assert [url for url, page in pages.items() if title in page["content"]] == ["/references/b/"]
+    assert "Dosing as studied" in pages["/therapies/glucocorticoids/"]["content"]  # the page's own text stays
+
+
 def test_page_boosts_follow_the_kind_of_page(pages):
     def boost(url):
         return float(pages[url]["meta"]["boost"])
