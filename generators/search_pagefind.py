@@ -41,6 +41,7 @@ from pathlib import Path
 from .search import normal
 
 OUT = "pagefind"
+FULL_INDEX = "search_index.full.json"  # in search/, beside the configuration Material reads
 ROOT_SELECTOR = "article.md-content__inner"
 # Not words of the page: permalinks, the edit button, footnote numbers and back links; and the reference
 # list (the references pages index each reference once; on every citing page it made the fragments a
@@ -259,6 +260,9 @@ def build_pagefind(site_dir: Path) -> int:
     shutil.rmtree(out, ignore_errors=True)
     part.rename(out)
     # Material reads the configuration (language, separator) from this file; the pages are in Pagefind's index now.
+    # The full index stays beside it for search.js's fallback alone (Material's own search, when
+    # pagefind.js cannot be loaded); no page downloads it otherwise.
+    (site / "search" / FULL_INDEX).write_bytes(index_file.read_bytes())
     boosts = {doc.get("boost", 1) for doc in index["docs"] if "#" not in doc["location"]}
     config = {**index["config"], "pagefind": ranking(boosts, count)}
     index_file.write_text(json.dumps({"config": config, "docs": []}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

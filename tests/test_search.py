@@ -289,6 +289,30 @@ def test_without_a_pagefind_index_materials_own_search_answers(chromium, unindex
             visit.close()
 
 
+def test_when_pagefind_cannot_load_materials_search_answers_from_the_full_index(chromium, base, handbook_site):
+    """The served site with pagefind.js failing to load (a blocked script, an old browser): Material's
+    own search answers from the full index kept beside the served configuration."""
+    assert (handbook_site / "search" / "search_index.full.json").stat().st_size > 100_000
+    visit = Visit(chromium, "about:blank")
+    try:
+        visit.page.route("**/pagefind/**", lambda route: route.abort())
+        visit.page.goto(f"{base}/")
+        links = visit.search("ProDERM")
+        assert links and "studies/proderm/" in links[0], links
+        assert any(u.endswith("/search/search_index.full.json") for u in visit.requests)
+    finally:
+        visit.close()
+
+
+def test_served_pages_never_fetch_the_full_index_while_pagefind_answers(chromium, base):
+    visit = Visit(chromium, f"{base}/")
+    try:
+        assert visit.search("ProDERM")
+        assert not any("search_index.full.json" in u for u in visit.requests)
+    finally:
+        visit.close()
+
+
 def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_path, monkeypatch):
     def step(site):
         return run(["-m", "generators", "search-pagefind", str(site)], ROOT)
@@ -301,7 +325,8 @@ def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_pa
         assert result.returncode == 0, result.stderr
     files = sorted(p.relative_to(copies[0]) for p in (copies[0] / "pagefind").rglob("*") if p.is_file())
     assert files and files == sorted(p.relative_to(copies[1]) for p in (copies[1] / "pagefind").rglob("*") if p.is_file())
-    assert all((copies[0] / f).read_bytes() == (copies[1] / f).read_bytes() for f in [*files, Path("search/search_index.json")])
+    kept = [Path("search/search_index.json"), Path("search/search_index.full.json")]
+    assert all((copies[0] / f).read_bytes() == (copies[1] / f).read_bytes() for f in [*files, *kept])
     # a file left incomplete is found (the service once stopped before writing pagefind.js)
     from generators.search_pagefind import PagefindError, check_output
 

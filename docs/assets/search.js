@@ -155,6 +155,7 @@
     this._fallback = null;
     this._pending = [];
     this._setup = null;
+    this._fallbackReady = false;
     this._config = {};
     this._pages = 1;
     this._df = {};
@@ -173,19 +174,42 @@
     if (this.onmessage) this.onmessage(event);
     this._events.dispatchEvent(event);
   };
+  // Material's worker answers instead (pagefind.js could not be loaded). On the served site its
+  // set-up holds only the configuration: the full index is fetched first (search_index.full.json,
+  // written by generators/search_pagefind.py), and messages wait until the worker has it.
   PagefindWorker.prototype._useFallback = function () {
     if (this._fallback) return;
     var self = this;
     var worker = (this._fallback = lunrWorker(this._url, this._options));
     worker.addEventListener("message", function (event) { self._reply(event.data); });
     worker.addEventListener("error", function (event) { if (self.onerror) self.onerror(event); });
-    if (this._setup) worker.postMessage(this._setup);
-    this._pending.forEach(function (message) { worker.postMessage(message); });
-    this._pending = [];
+    if (this._setup) this._fallbackSetup(this._setup);
+    else this._fallbackReady = true;
+  };
+  PagefindWorker.prototype._fallbackSetup = function (message) {
+    var self = this;
+    var data = message.data || {};
+    var flush = function (setup) {
+      self._fallback.postMessage(setup);
+      self._fallbackReady = true;
+      self._pending.forEach(function (m) { self._fallback.postMessage(m); });
+      self._pending = [];
+    };
+    this._fallbackReady = false;
+    if (!(data.config && data.config.pagefind) || (data.docs && data.docs.length)) { flush(message); return; }
+    fetch(new URL("search/search_index.full.json", siteRoot).href)
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(function (full) { flush({ type: 0, data: Object.assign({}, data, { config: full.config, docs: full.docs }) }); })
+      .catch(function () { flush(message); });
   };
   PagefindWorker.prototype.postMessage = function (message) {
     var self = this;
-    if (this._fallback) { this._fallback.postMessage(message); return; }
+    if (this._fallback) {
+      if (message && message.type === 0) this._fallbackSetup(message);
+      else if (this._fallbackReady) this._fallback.postMessage(message);
+      else this._pending.push(message);
+      return;
+    }
     if (!message) return;
     if (message.type === 0) {  // set-up: Material's index, on the served site only its configuration
       this._setup = message;
