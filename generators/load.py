@@ -298,8 +298,8 @@ CACHE = Path(".cache") / "parsed.pickle"
 
 class ParseCache:
     """What parsing each record file and references.bib gave in the last build that passed, by the
-    hash of the text. Parsing is pure, and at 5,000 records it took 2.6 s of every build and every
-    `make serve` rebuild (PyYAML 1.4 s, pybtex 1.2 s); reading this file back takes a tenth of that.
+    hash of the text. Parsing is pure, and at 5,000 records it is about 2.5 s of every build and every
+    `make serve` rebuild (PyYAML and pybtex); reading this file back takes a tenth of that.
 
     The key also holds this module's source and the parsers' versions, so a change to either
     parses everything anew. The file is written only after a run whose records and bibliography

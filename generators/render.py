@@ -35,12 +35,12 @@ _CONTROL = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA
 _INERT = str.maketrans({**dict.fromkeys(_CONTROL), **{ord(c): entity for c, entity in _ENTITIES.items()}})
 
 
-# Anything md_escape changes: a character to escape or drop, or whitespace other than single spaces
-# between words. Three in four strings have none, and one scan for a class of characters (an
-# alternation of patterns was a fifth of rendering time) is cheaper than the translation.
 # What str.split() splits on, but " " (the Unicode White_Space property; tests/test_render.py checks
 # the list against str.isspace: computing it here scanned all of Unicode in every process).
 _SPACES = [*range(0x09, 0x0E), *range(0x1C, 0x20), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+# Anything md_escape changes: a character to escape or drop, or whitespace other than single spaces
+# between words. Three in four strings have none, and one scan for a class of characters (an
+# alternation of patterns was a fifth of rendering time) is cheaper than the translation.
 _CHANGED = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted({*map(ord, _ENTITIES), *_CONTROL, *_SPACES})) + "]")
 
 

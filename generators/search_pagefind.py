@@ -264,6 +264,7 @@ def build_pagefind(site_dir: Path) -> int:
     # pagefind.js cannot be loaded); no page downloads it otherwise.
     (site / "search" / FULL_INDEX).write_bytes(index_file.read_bytes())
     boosts = {doc.get("boost", 1) for doc in index["docs"] if "#" not in doc["location"]}
-    config = {**index["config"], "pagefind": ranking(boosts, count)}
+    # fullIndex: where search.js's fallback finds the full index (the one place its name is written)
+    config = {**index["config"], "pagefind": {**ranking(boosts, count), "fullIndex": f"search/{FULL_INDEX}"}}
     index_file.write_text(json.dumps({"config": config, "docs": []}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return count

@@ -175,8 +175,8 @@
     this._events.dispatchEvent(event);
   };
   // Material's worker answers instead (pagefind.js could not be loaded). On the served site its
-  // set-up holds only the configuration: the full index is fetched first (search_index.full.json,
-  // written by generators/search_pagefind.py), and messages wait until the worker has it.
+  // set-up holds only the configuration: the full index it names (config.pagefind.fullIndex, kept by
+  // generators/search_pagefind.py) is fetched first, and messages wait until the worker has it.
   PagefindWorker.prototype._useFallback = function () {
     if (this._fallback) return;
     var self = this;
@@ -196,10 +196,11 @@
       self._pending = [];
     };
     this._fallbackReady = false;
-    if (!(data.config && data.config.pagefind) || (data.docs && data.docs.length)) { flush(message); return; }
-    fetch(new URL("search/search_index.full.json", siteRoot).href)
+    var full = data.config && data.config.pagefind && data.config.pagefind.fullIndex;
+    if (!full || (data.docs && data.docs.length)) { flush(message); return; }
+    fetch(new URL(full, siteRoot).href)
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
-      .then(function (full) { flush({ type: 0, data: Object.assign({}, data, { config: full.config, docs: full.docs }) }); })
+      .then(function (index) { flush({ type: 0, data: Object.assign({}, data, { config: index.config, docs: index.docs }) }); })
       .catch(function () { flush(message); });
   };
   PagefindWorker.prototype.postMessage = function (message) {
