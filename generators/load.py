@@ -8,11 +8,12 @@ and anchors/aliases become problems, and every value remembers its line.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -46,7 +47,7 @@ class Record:
     data: dict
     lines: dict = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property  # asked about a third of a million times at 5,000 records; records are not edited once loaded
     def id(self) -> str:
         return str(self.data.get("id", ""))
 
@@ -97,32 +98,40 @@ def _scalar(node: yaml.ScalarNode, loader: _RecordLoader):
 
 
 def _build(node, at, lines, problems, rel, loader):
-    lines.setdefault(at, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(rel, key_node.start_mark.line + 1, "", "a field name must be plain text"))
-                continue
-            key = key_node.value
-            if key in result:
-                first = lines.get(at + (key,), "?")
-                problems.append(
-                    Problem(
-                        rel,
-                        key_node.start_mark.line + 1,
-                        key,
-                        f"this field appears twice in the same block (first on line {first})",
-                        "keep one of them",
-                    )
+    """The node's value as plain data; `lines` gets the line of every value inside it. (Scalars,
+    most of the nodes, are built in their parent's loop: a call for each was a third of parsing.)"""
+    if type(node) is yaml.ScalarNode:
+        return _scalar(node, loader)
+    if type(node) is yaml.SequenceNode:
+        items = []
+        for i, item in enumerate(node.value):
+            lines[at + (i,)] = item.start_mark.line + 1
+            items.append(_scalar(item, loader) if type(item) is yaml.ScalarNode else _build(item, at + (i,), lines, problems, rel, loader))
+        return items
+    result = {}
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode:
+            problems.append(Problem(rel, key_node.start_mark.line + 1, "", "a field name must be plain text"))
+            continue
+        key = key_node.value
+        if key in result:
+            first = lines.get(at + (key,), "?")
+            problems.append(
+                Problem(
+                    rel,
+                    key_node.start_mark.line + 1,
+                    key,
+                    f"this field appears twice in the same block (first on line {first})",
+                    "keep one of them",
                 )
-                continue
-            lines[at + (key,)] = value_node.start_mark.line + 1
-            result[key] = _build(value_node, at + (key,), lines, problems, rel, loader)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, at + (i,), lines, problems, rel, loader) for i, item in enumerate(node.value)]
-    return _scalar(node, loader)
+            )
+            continue
+        path = at + (key,)
+        lines[path] = value_node.start_mark.line + 1
+        result[key] = (
+            _scalar(value_node, loader) if type(value_node) is yaml.ScalarNode else _build(value_node, path, lines, problems, rel, loader)
+        )
+    return result
 
 
 def _yaml_problem(rel: str, exc: yaml.YAMLError, source: str) -> Problem:
@@ -172,7 +181,7 @@ def parse_yaml(text: str, rel: str) -> tuple[object, dict, list[Problem]]:
         return None, {}, [_yaml_problem(rel, exc, text)]
     if node is None:
         return None, {}, [Problem(rel, 1, "", "the file is empty", "start from `make new KIND=<kind> ID=<id>`")]
-    lines: dict = {}
+    lines: dict = {(): node.start_mark.line + 1}
     data = _build(node, (), lines, problems, rel, loader)
     return data, lines, problems
 
@@ -293,14 +302,18 @@ def load(root: Path, cache: ParseCache | None = None) -> tuple[list[Record], Bib
 
 
 # Below the project root, beside build/ and not in it: build/ exists only after a build that passed.
-CACHE = Path(".cache") / "parsed.pickle"
+CACHE = Path(".cache") / "parsed.marshal"
+
+_NAME_PARTS = ("first_names", "middle_names", "prelast_names", "last_names", "lineage_names")  # pybtex's Person
 
 
 class ParseCache:
     """What parsing each record file and references.bib gave in the last build that passed, by the
-    hash of the text. Parsing is pure, and at 5,000 records it is about 2.5 s of every build and every
-    `make serve` rebuild (PyYAML and pybtex); reading this file back takes a tenth of that.
+    hash of the text. Parsing is pure, and at 5,000 records it is about 1.6 s of every build and every
+    `make serve` rebuild (PyYAML and pybtex); reading this file back takes a fifth of that.
 
+    The file holds plain data only (a record's values and lines; each reference's fields and the
+    parts of each name), written with marshal: pickling pybtex's objects took four times as long.
     The key also holds this module's source and the parsers' versions, so a change to either
     parses everything anew. The file is written only after a run whose records and bibliography
     had no problem, atomically, and only when it would change."""
@@ -312,7 +325,7 @@ class ParseCache:
         self.used: dict = {}
         self.parsed_anew = 0
         try:
-            salt, entries = pickle.loads(path.read_bytes())
+            salt, entries = marshal.loads(path.read_bytes())
             if salt == self.salt:
                 self.old = entries
         except Exception:  # no file yet, or one from an older build that cannot be read: parse anew
@@ -320,11 +333,14 @@ class ParseCache:
 
     def parsed(self, what: str, text: str, parse):
         key = hashlib.sha256(f"{what}\0{text}".encode()).hexdigest()
-        value = self.old.pop(key, None)  # what is left in old at the end is no longer read
-        if value is None:
+        stored = self.old.pop(key, None)  # what is left in old at the end is no longer read
+        if stored is None:
             value = parse(text, what)  # parse(text, rel): the parser names the file in its problems
             self.parsed_anew += 1
-        self.used[key] = value
+            self.used[key] = _plain(value)
+        else:
+            value = _unplain(stored)
+            self.used[key] = stored
         return value
 
     def save(self) -> None:
@@ -333,10 +349,50 @@ class ParseCache:
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.part")  # two builds at once each write their own
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(pickle.dumps((self.salt, self.used), protocol=pickle.HIGHEST_PROTOCOL))
+            partial.write_bytes(marshal.dumps((self.salt, self.used)))
             os.replace(partial, self.path)
         except OSError:  # a read-only checkout or a full disk: the next build parses anew, nothing else is lost
             partial.unlink(missing_ok=True)
+
+
+def _plain(value) -> tuple:
+    """A parse result as marshal stores it. Only a run without problems saves the cache, so what is
+    saved has none; a result that had some is kept as None, which reads as "parse anew"."""
+    if isinstance(value[0], Bibliography):
+        bibliography, problems = value
+        entries = {
+            key: (
+                e.type,
+                e.fields,
+                {role: [tuple(getattr(p, part) for part in _NAME_PARTS) for p in people] for role, people in e.persons.items()},
+                e.line,
+            )
+            for key, e in bibliography.entries.items()
+        }
+        return None if problems else ("bib", bibliography.path, entries)
+    data, lines, problems = value
+    return None if problems else ("yaml", data, lines)
+
+
+def _unplain(stored: tuple):
+    if stored[0] == "yaml":
+        return stored[1], stored[2], []
+    from pybtex.database import Person
+
+    entries = {}
+    for key, (type_, fields, persons, line) in stored[2].items():
+        people = {}
+        for role, names in persons.items():
+            people[role] = [_person(Person, parts) for parts in names]
+        entries[key] = BibEntry(key, type_, fields, people, line)
+    return Bibliography(stored[1], entries), []
+
+
+def _person(Person, parts):
+    person = Person.__new__(Person)  # as unpickling makes it: the name is not split again
+    for part, names in zip(_NAME_PARTS, parts, strict=True):
+        setattr(person, part, list(names))
+    return person
 
 
 def _cache_salt() -> str:

@@ -14,12 +14,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from . import search
 from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
 from .figures import study_name, therapy_groups
-from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Handbook
+from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Fields, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -65,12 +66,44 @@ def relative_path(path: str, start: str) -> str:
 
 
 def _finalize(value):
-    # Runs before Jinja's own autoescape; returning Markup keeps HTML escaping from applying twice.
+    # Every value a template prints passes here: text is made inert (md_escape also writes & < > as
+    # character references); Markup, built by the helpers and macros below, is printed as it is.
     if isinstance(value, Markup):
         return value
     if value is None:
-        return Markup("")
-    return Markup(md_escape(value))
+        return ""
+    return md_escape(value)
+
+
+class _FinalizedOutput(CodeGenerator):
+    """Jinja with autoescape prints escape(finalize(value)): the HTML escape of a value _finalize
+    has already made inert only wraps it in Markup a second time (a tenth of rendering time at
+    5,000 records). Here a printed value goes through _finalize alone. Autoescape stays on, so
+    macros and {% set %} blocks still give Markup and `~` still escapes what it joins."""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if finalize.src is None or frame.eval_ctx.volatile:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("(" + finalize.src)
+
+
+_DICT_NAMES = frozenset(dir(dict))
+_ABSENT = object()
+
+
+class _MarkdownEnvironment(Environment):
+    code_generator_class = _FinalizedOutput
+
+    def getattr(self, obj, attribute):
+        # r.title on a record's Fields: the dict lookup first (Jinja's getattr tries attributes
+        # and then __getattr__, a third of a million times at 5,000 records). A dict method
+        # (r.items) and an absent field (None, or an error for a typo) take Jinja's way.
+        if type(obj) is Fields and attribute not in _DICT_NAMES:
+            value = obj.get(attribute, _ABSENT)
+            if value is not _ABSENT:
+                return value
+        return super().getattr(obj, attribute)
 
 
 class PageRenderer:
@@ -81,7 +114,7 @@ class PageRenderer:
         self.changes = changes  # generators.history.record_changes(), for the "What's new" page
         self.repo_url = repo_url.rstrip("/")
         self.edit_uri = edit_uri
-        self.env = Environment(
+        self.env = _MarkdownEnvironment(
             loader=FileSystemLoader(str(TEMPLATES)),
             undefined=StrictUndefined,
             finalize=_finalize,
@@ -102,18 +135,23 @@ class PageRenderer:
             review_interval=REVIEW_INTERVAL_DAYS,
         )
         self.current = self.current_dir = ""
+        self._targets: dict[str, tuple[str, str, str]] = {}  # link(): id or page -> (page, anchor, escaped title)
 
     # --- helpers available to templates ----------------------------------------------
 
     def link(self, target, text=None) -> Markup:
         """A Markdown link from the page being rendered to a record's page (or any page path)."""
-        if isinstance(target, str) and target.endswith(".md"):
-            path, anchor, default = target, "", target
-        else:
-            record = self.book.by_id[target] if isinstance(target, str) else target
-            path, anchor, default = self.book.page(record), self.book.anchor(record), record.data["title"]
+        key = target if isinstance(target, str) else target.id
+        found = self._targets.get(key)
+        if found is None:  # each target once: hub pages link the same records tens of thousands of times
+            if isinstance(target, str) and target.endswith(".md"):
+                found = self._targets[key] = (target, "", md_escape(target))
+            else:
+                record = self.book.by_id[target] if isinstance(target, str) else target
+                found = self._targets[key] = (self.book.page(record), self.book.anchor(record), md_escape(record.data["title"]))
+        path, anchor, default = found
         relative = relative_path(path, self.current_dir)
-        return Markup(f"[{md_escape(text if text is not None else default)}]({relative}{anchor})")
+        return Markup(f"[{default if text is None else md_escape(text)}]({relative}{anchor})")
 
     def record_actions(self, record) -> Markup:
         """Edit, report, and cite links for the foot of a record page."""
@@ -141,7 +179,9 @@ class PageRenderer:
     def render(self, template: str, path: str, **context) -> str:
         self.current, self.current_dir = path, posixpath.dirname(path)
         text = self.env.get_template(template).render(page_path=path, **context)
-        return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        while "\n\n\n" in text:  # at most one blank line in a row (str.replace: twice as fast as a regex)
+            text = text.replace("\n\n\n", "\n\n")
+        return text.strip() + "\n"
 
     # --- pages ---------------------------------------------------------------------
 

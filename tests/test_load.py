@@ -69,7 +69,7 @@ def test_bibliography_duplicate_key_and_syntax_error(project):
     assert "references.bib:" in problems_of(project) and "BibTeX syntax error" in problems_of(project)
 
 
-# --- the parse cache (.cache/parsed.pickle) -------------------------------------------------
+# --- the parse cache (.cache/parsed.marshal) ------------------------------------------------
 
 
 def pages(project):
@@ -80,13 +80,26 @@ def pages(project):
     return (project / "build" / "docs" / "studies" / "fixture-trial.md").read_text(encoding="utf-8")
 
 
+def built_files(project) -> dict[str, bytes]:
+    out = project / "build"
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def test_a_build_that_passes_leaves_a_parse_cache_and_a_rebuild_reads_the_same_pages(project):
     first = pages(project)
-    cache = project / ".cache" / "parsed.pickle"
+    cache = project / ".cache" / "parsed.marshal"
     assert cache.is_file()
     saved = cache.stat().st_mtime_ns
     assert pages(project) == first
     assert cache.stat().st_mtime_ns == saved  # nothing new parsed: the file is not rewritten
+
+
+def test_a_build_from_the_cache_writes_what_parsing_wrote_author_names_and_cite_files_included(project):
+    pages(project)  # parses everything, leaves the cache
+    parsed = built_files(project)
+    assert "Fixture A, Example B" in parsed["docs/references/f.md"].decode()  # names split into surname and initials
+    pages(project)  # reads the cache
+    assert built_files(project) == parsed
 
 
 def test_an_edited_record_and_bibliography_are_read_anew_not_from_the_cache(project):
@@ -108,6 +121,6 @@ def test_a_record_broken_after_a_cached_build_is_reported_with_its_line(project)
 
 def test_an_unreadable_cache_is_ignored(project):
     first = pages(project)
-    (project / ".cache" / "parsed.pickle").write_bytes(b"not a pickle")
+    (project / ".cache" / "parsed.marshal").write_bytes(b"not the cache")
     assert pages(project) == first
-    assert (project / ".cache" / "parsed.pickle").read_bytes() != b"not a pickle"  # written anew
+    assert (project / ".cache" / "parsed.marshal").read_bytes() != b"not the cache"  # written anew
