@@ -62,14 +62,33 @@ class Fields(dict):
 def _as_fields(value, schema: dict | None = None):
     """Record data as Fields, each block of fields knowing the names its (sub)schema allows."""
     if isinstance(value, dict):
-        allowed = _properties(schema)
-        fields = Fields({k: _as_fields(v, allowed.get(k) if allowed else None) for k, v in value.items()})
-        fields.known = frozenset(allowed) if allowed is not None else None
+        allowed, known, _, _ = _shape(schema)
+        fields = Fields(
+            {
+                k: _as_fields(v, allowed.get(k) if allowed else None) if isinstance(v, (dict, list)) else v  # most values are text
+                for k, v in value.items()
+            }
+        )
+        fields.known = known
         return fields
     if isinstance(value, list):
-        items = _items(schema)
-        return [_as_fields(v, items) for v in value]
+        items = _shape(schema)[2]
+        return [_as_fields(v, items) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+# id(subschema) -> (its fields, their names, its items' schema, the subschema itself: an entry is used
+# only for that very object). Working these out again for every block of every record was half of
+# deriving the model.
+_SHAPES: dict[int, tuple] = {}
+
+
+def _shape(schema: dict | None) -> tuple:
+    found = _SHAPES.get(id(schema))
+    if found is None or found[3] is not schema:
+        allowed = _properties(schema)
+        found = _SHAPES[id(schema)] = (allowed, frozenset(allowed) if allowed is not None else None, _items(schema), schema)
+    return found
 
 
 def _items(schema: dict | None) -> dict | None:
