@@ -266,7 +266,8 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
         checks.append(
             (
                 "validation + page generation ≤ 10% of mkdocs build (5,000 records)",
-                f"{share:.1%} parsing everything ({cached:.1%} with the parse cache){_range(big['pages'], 's')}",
+                f"{share:.1%} parsing everything ({cached:.1%} with the parse cache)"
+                + _runs("pages, median of", big["pages"].get("runs"), "{:.1f} s"),
                 share <= 0.10,
             )
         )
@@ -291,12 +292,12 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
     for r in rows:
         if r["records"] in limits and r["name"] != "real handbook" and "search_throttled" in r:
             ms, shipped = r["search_throttled"]["cold_ms"], r["search"]["cold_ms"]
-            spread = r["search_throttled"].get("cold_runs_ms")
-            runs = f"; runs {', '.join(f'{t:,.0f}' for t in spread)} ms" if spread else ""
             checks.append(
                 (
                     f"first search result within {limits[r['records']]:,} ms, {THROTTLE}x CPU throttling ({r['name']})",
-                    f"{ms:,.0f} ms throttled, median{runs} ({shipped:,.0f} ms as shipped, its worker not slowed)",
+                    f"{ms:,.0f} ms throttled"
+                    + _runs("median of", r["search_throttled"].get("cold_runs_ms"), "{:,.0f} ms")
+                    + f" ({shipped:,.0f} ms as shipped, its worker not slowed)",
                     ms <= limits[r["records"]],
                 )
             )
@@ -306,9 +307,9 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
     return checks
 
 
-def _range(step: dict, unit: str) -> str:
-    runs = step.get("runs")
-    return f"; median of {len(runs)} runs of pages: {', '.join(f'{t:.1f}' for t in runs)} {unit}" if runs else ""
+def _runs(label: str, runs: list | None, form: str) -> str:
+    """ "; pages, median of 3 runs: 4.8 s, 4.9 s, 5.3 s" for a target's line, or nothing for a single run."""
+    return f"; {label} {len(runs)} runs: {', '.join(form.format(t) for t in runs)}" if runs else ""
 
 
 def markdown(result: dict) -> str:

@@ -310,7 +310,7 @@ _NAME_PARTS = ("first_names", "middle_names", "prelast_names", "last_names", "li
 class ParseCache:
     """What parsing each record file and references.bib gave in the last build that passed, by the
     hash of the text. Parsing is pure, and at 5,000 records it is about 1.6 s of every build and every
-    `make serve` rebuild (PyYAML and pybtex); reading this file back takes a fifth of that.
+    `make serve` rebuild (PyYAML and pybtex); reading this file back takes about a tenth of that.
 
     The file holds plain data only (a record's values and lines; each reference's fields and the
     parts of each name), written with marshal: pickling pybtex's objects took four times as long.
