@@ -5,7 +5,8 @@ The site is served over HTTP on this machine and opened in Chromium with the CPU
 
 - cold: the reader types the moment the page has loaded, so the wait includes downloading the
   search index and building it in the search worker (stock lunr), or starting Pagefind and
-  loading the index chunks and page fragments of the query (the served site: docs/assets/search.js);
+  loading the index chunks of the query and the result cards of the first results (the served site:
+  docs/assets/search.js; the pages' fragments, with the excerpts, follow);
 - warm: a second query once the index is ready (what every later search costs).
 
 Bytes are counted twice: what the page received (its CDP session; it does not see the fetches of

@@ -263,6 +263,55 @@ def test_served_pages_search_with_pagefind_and_never_download_the_full_index(chr
         visit.close()
 
 
+def test_result_cards_hold_every_page_and_none_of_its_text(handbook_site):
+    folder = handbook_site / "pagefind"
+    fragments = sorted(p.stem for p in (folder / "fragment").glob("*.pf_fragment"))
+    shards = sorted((folder / "cards").glob("*.json"))
+    digits = json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["pagefind"]["cardDigits"]
+    cards = {}
+    for shard in shards:
+        held = json.loads(shard.read_text(encoding="utf-8"))
+        assert all(name.split("_", 1)[1].startswith(shard.stem) and len(shard.stem) == digits for name in held), shard
+        cards.update(held)
+    assert fragments and sorted(cards) == fragments
+    proderm = [card for card in cards.values() if card["url"] == "/studies/proderm/"]
+    assert len(proderm) == 1 and proderm[0]["meta"]["title"].startswith("ProDERM"), proderm
+    for card in cards.values():  # what ranks and titles a result, not the page's text nor its synonyms
+        assert set(card) == {"url", "meta"} and "title" in card["meta"] and "boost" in card["meta"], card
+        assert all(re.fullmatch(r"title|boost|[tk][\d_]+", field) for field in card["meta"]), card
+
+
+@pytest.mark.parametrize("pages, digits", [(1, 1), (256, 1), (257, 2), (4096, 2), (4097, 3)])
+def test_card_files_hold_about_sixteen_pages_each(pages, digits):
+    from generators.search_pagefind import card_shard_length
+
+    assert card_shard_length(pages) == digits
+
+
+def test_first_results_are_titled_from_the_cards_before_the_pages_text_arrives(chromium, base):
+    """The first list needs only the small result cards: the right first hit, titled, while the pages'
+    fragments (their whole text) are still on their way; their excerpts and sections follow."""
+    visit = Visit(chromium, "about:blank")
+    held = []
+    try:
+        visit.page.route("**/pagefind/fragment/**", lambda route: held.append(route))
+        visit.page.goto(f"{base}/")
+        links = visit.search("ProDERM")
+        assert links and links[0].split("?")[0].endswith("/studies/proderm/"), links
+        assert any("/pagefind/cards/" in url for url in visit.requests)
+        first = visit.page.locator(".md-search-result__item").first
+        assert "ProDERM" in first.inner_text() and first.locator("mark").count() == 0  # a title, no excerpt yet
+        visit.page.wait_for_timeout(300)
+        assert held and visit.page.locator(".md-search-result mark").count() == 0
+        for route in held:
+            route.continue_()
+        visit.page.wait_for_selector(".md-search-result__item mark", timeout=15000)  # the excerpts, highlighted
+        assert visit.page.locator(".md-search-result__link").first.get_attribute("href").split("?")[0].endswith("/studies/proderm/")
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
 @pytest.fixture(scope="module")
 def unindexed_site(tmp_path_factory):
     """The fixture project built up to Material's rewritten index, without the Pagefind step."""
@@ -332,6 +381,13 @@ def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_pa
 
     pages = len(list((copies[1] / "pagefind" / "fragment").iterdir()))
     check_output(copies[1] / "pagefind", pages)
+    # a page without its result card is found too
+    card = sorted((copies[1] / "pagefind" / "cards").glob("*.json"))[0]
+    kept_card = card.read_bytes()
+    card.unlink()
+    with pytest.raises(PagefindError, match=r"\d+ result cards for \d+ page fragments"):
+        check_output(copies[1] / "pagefind", pages)
+    card.write_bytes(kept_card)
     (copies[1] / "pagefind" / "pagefind.js").write_bytes(b"")
     with pytest.raises(PagefindError, match="left pagefind.js empty"):
         check_output(copies[1] / "pagefind", pages)

@@ -5,7 +5,8 @@
 // overrides/main.html with data-pagefind) Pagefind answers instead of Material's lunr worker: this
 // script stands in for that worker (its messages: 0 set-up, 1 ready, 2 query, 3 result), so the box,
 // the result list, its markup and keyboard use stay Material's, while Pagefind loads only the index
-// chunks and page fragments a query needs. If pagefind.js cannot be loaded, Material's own worker
+// chunks and page fragments a query needs. The first results are titled from small result cards
+// (generators/search_pagefind.py); the excerpts and sections follow from the pages' fragments. If pagefind.js cannot be loaded, Material's own worker
 // answers (with the full index, when the site has one). The offline copy (file://, where fetch is
 // refused) and make serve have no data-pagefind: Material's lunr search with its index, as built.
 //
@@ -159,6 +160,8 @@
     this._config = {};
     this._pages = 1;
     this._df = {};
+    this._cardDigits = 0;  // config.pagefind.cardDigits: 0 when the site has no result cards
+    this._shards = {};
     var self = this;
     pagefind.then(null, function (error) {
       if (window.console) console.warn("Pagefind could not be loaded; Material's search answers instead.", error);
@@ -216,6 +219,7 @@
       this._setup = message;
       var config = (message.data && message.data.config && message.data.config.pagefind) || {};
       this._pages = config.pages || 1;
+      this._cardDigits = config.cardDigits || 0;
       pagefind
         .then(function (pf) { return config.metaWeights ? pf.options({ ranking: { pageLength: 0, metaWeights: config.metaWeights } }) : null; })
         .then(function () { if (!self._fallback) self._reply({ type: 1 }); }, function () {});
@@ -251,8 +255,30 @@
     });
   };
 
-  // Searches, and shows the results in two steps: the first FIRST as soon as their fragments are
-  // loaded, then all FETCH. Each step ranks what it has loaded; the page a reader is looking for is
+  // The result cards of these results (generators/search_pagefind.py, write_cards): each page's URL,
+  // title, boost and title and key words, without its text, so the first list waits for a few small
+  // files, not for five pages' whole text. A result without its card (a card file that could not be
+  // loaded) waits for its fragment instead.
+  PagefindWorker.prototype._cardsOf = function (results) {
+    var self = this;
+    return Promise.all(results.map(function (r) {
+      var digest = r.id.slice(r.id.indexOf("_") + 1);
+      var shard = digest.slice(0, self._cardDigits);
+      if (!self._shards[shard]) {
+        self._shards[shard] = fetch(new URL("cards/" + shard + ".json", moduleUrl).href)
+          .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+          .catch(function () { delete self._shards[shard]; return {}; });
+      }
+      return self._shards[shard].then(function (cards) {
+        var card = cards[r.id];
+        return card ? { url: card.url, meta: card.meta, excerpt: "", sub_results: [] } : r.data();
+      });
+    }));
+  };
+
+  // Searches, and shows the results in two steps: the first FIRST from their result cards (titles,
+  // no excerpts) or, on a site without cards, as soon as their fragments are loaded; then all FETCH
+  // with their excerpts and sections. Each step ranks what it has; the page a reader is looking for is
   // among Pagefind's first three in every question of the bank (tests/search/questions.yaml), so the
   // first hit does not change between the steps. `show` returns false once a newer query was typed.
   // A reader who has moved onto a result with the arrow keys keeps the first list.
@@ -269,6 +295,8 @@
         var load = function (from, to) {
           return Promise.all(results.slice(from, to).map(function (r) { return r.data(); }));
         };
+        var cards = self._cardDigits > 0;
+        var first = cards ? self._cardsOf(results.slice(0, FIRST)) : load(0, FIRST);
         var rank = function (pages, idf) {
           // Pagefind's score, then how much of what was typed names the page, times the page's boost
           var ranked = pages.map(function (d, i) {
@@ -279,13 +307,13 @@
           ranked.sort(function (a, b) { return b.score - a.score || a.i - b.i; });
           return { items: ranked.map(function (r) { return group(r.d, r.score, terms); }), total: results.length };
         };
-        return Promise.all([load(0, FIRST), rarity]).then(function (first) {
-          if (!show(rank(first[0], first[1])) || results.length <= FIRST) return;
-          return load(FIRST, FETCH).then(function (rest) {
+        return Promise.all([first, rarity]).then(function (shown) {
+          if (!show(rank(shown[0], shown[1])) || (!cards && results.length <= FIRST)) return;
+          return load(cards ? 0 : FIRST, FETCH).then(function (rest) {
             // not while the reader is on a result (arrow keys): showing the list again would lose their place
             var active = document.activeElement;
             if (active && active.closest && active.closest(".md-search-result")) return;
-            show(rank(first[0].concat(rest), first[1]));
+            show(rank(cards ? rest : shown[0].concat(rest), shown[1]));
           });
         });
       });
