@@ -21,13 +21,13 @@ reach the index and neither the pages readers get nor the result previews:
 - `boost`: the page boost, which search.js multiplies the top results' scores by (Pagefind has no
   page boost), and `title`, Material's title of the page.
 
-Beside Pagefind's files the step writes result cards (pagefind/cards/, `write_cards`): each page's
-URL, title, boost and title and key words, so search.js can draw the first results without waiting
-for the pages' whole text.
+Beside Pagefind's files the step writes the result cards (pagefind/cards.json, `write_cards`): each
+page's URL, title, boost and title and key words, so search.js can draw the first results without
+waiting for the pages' whole text.
 
 Then search/search_index.json is cut to its configuration, plus `config.pagefind`: the meta weights,
-the number of pages and the card files' naming, which search.js reads from Material's set-up message. Nothing on the served
-site downloads the full lunr index any more (Material still reads the file for its settings). The
+the number of pages and where the cards are, which search.js reads from Material's set-up message.
+Nothing on the served site downloads the full lunr index any more (Material still reads the file for its settings). The
 output is byte-identical for the same site; any failure of Pagefind stops the step with a message.
 """
 
@@ -62,8 +62,7 @@ UNUSED = (
     "pagefind-component-ui.css",
     "pagefind-highlight.js",
 )
-CARDS = "cards"  # in pagefind/: what the first result list needs of each page (write_cards)
-CARD_SIZE = 16  # pages per card file at most, on average: the shards' names are one hex digit longer past it
+CARDS = "cards.json"  # in pagefind/: what the first result list needs of each page (write_cards)
 TIMEOUT = 300  # seconds for one call to Pagefind's service (a whole 5,000-record site takes about a minute)
 
 
@@ -197,39 +196,25 @@ async def _write_index(pages: Path, out: Path) -> int:
     return result["page_count"]
 
 
-def card_shard_length(pages: int) -> int:
-    """How many hex digits of a fragment's hash name its card file: 16**n files, CARD_SIZE pages each."""
-    n = 1
-    while pages > CARD_SIZE * 16**n:
-        n += 1
-    return n
-
-
-def write_cards(folder: Path) -> int:
+def write_cards(folder: Path) -> None:
     """Result cards: for each page, what search.js needs to rank a result and show its title (URL,
-    title, boost, and the title and key words of its meta fields), without its text. A page's
-    fragment holds its whole text (33 KB for a therapy page at 1,000 records): loading, inflating and
-    cutting excerpts from five of them was half the wait for the first results when every thread is
-    slowed 4x (bench/search-scale.md). The cards let the first list be drawn with titles; the
-    excerpts and sections follow from the fragments. Cards are sharded by the first hex digits of the
-    fragment's hash (`en_071ff26` -> cards/07.json), about CARD_SIZE per file; returns the number of
-    digits."""
-    fragments = sorted((folder / "fragment").glob("*.pf_fragment"))
-    digits = card_shard_length(len(fragments))
-    shards: dict[str, dict] = {}
-    for path in fragments:
+    title, boost, and the title and key words of its meta fields), without its text, keyed by the
+    page's fragment (`en_071ff26`). A page's fragment holds its whole text (33 KB for a therapy page
+    at 1,000 records): loading, inflating and cutting excerpts from five of them was half the wait for
+    the first results when every thread is slowed 4x, and fetching five small files of cards instead
+    still about 100 ms (bench/search-scale.md). One file, which search.js loads when the reader opens
+    the search box, lets the first list be drawn as soon as Pagefind has searched; the excerpts and
+    sections follow from the fragments."""
+    cards = {}
+    for path in sorted((folder / "fragment").glob("*.pf_fragment")):
         data = gzip.decompress(path.read_bytes())
         if data[:12] != b"pagefind_dcd":
             raise PagefindError(f"{path.relative_to(folder)}: not a Pagefind fragment (no signature)")
         fragment = json.loads(data[12:])
         meta = {k: v for k, v in fragment.get("meta", {}).items() if k in ("title", "boost") or CARD_WORDS.match(k)}
-        digest = path.stem.partition("_")[2]  # en_071ff26 -> 071ff26
-        shards.setdefault(digest[:digits], {})[path.stem] = {"url": fragment["url"], "meta": meta}
-    (folder / CARDS).mkdir()
-    for shard, cards in sorted(shards.items()):
-        text = json.dumps(cards, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        (folder / CARDS / f"{shard}.json").write_text(text, encoding="utf-8")
-    return digits
+        cards[path.stem] = {"url": fragment["url"], "meta": meta}
+    text = json.dumps(cards, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    (folder / CARDS).write_text(text, encoding="utf-8")
 
 
 def check_output(folder: Path, pages: int) -> None:
@@ -249,7 +234,7 @@ def check_output(folder: Path, pages: int) -> None:
     fragments = list((folder / "fragment").glob("*.pf_fragment"))
     if len(fragments) != pages:
         raise PagefindError(f"Pagefind wrote {len(fragments)} page fragments for {pages} pages")
-    cards = [name for shard in sorted((folder / CARDS).glob("*.json")) for name in json.loads(shard.read_text(encoding="utf-8"))]
+    cards = json.loads((folder / CARDS).read_text(encoding="utf-8")) if (folder / CARDS).is_file() else {}
     if sorted(cards) != sorted(p.stem for p in fragments):
         raise PagefindError(f"{len(cards)} result cards for {pages} page fragments")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -300,7 +285,7 @@ def build_pagefind(site_dir: Path) -> int:
                 raise PagefindError(f"Pagefind failed: {error!r}") from error
             if indexed != count:
                 raise PagefindError(f"Pagefind indexed {indexed} pages of {count}")
-            digits = write_cards(part)
+            write_cards(part)
             check_output(part, count)
         except BaseException:
             shutil.rmtree(part, ignore_errors=True)
@@ -312,7 +297,9 @@ def build_pagefind(site_dir: Path) -> int:
     # pagefind.js cannot be loaded); no page downloads it otherwise.
     (site / "search" / FULL_INDEX).write_bytes(index_file.read_bytes())
     boosts = {doc.get("boost", 1) for doc in index["docs"] if "#" not in doc["location"]}
-    # fullIndex: where search.js's fallback finds the full index (the one place its name is written)
-    config = {**index["config"], "pagefind": {**ranking(boosts, count), "fullIndex": f"search/{FULL_INDEX}", "cardDigits": digits}}
+    # fullIndex: where search.js's fallback finds the full index; cards: the result cards (the one place
+    # each name is written)
+    where = {"fullIndex": f"search/{FULL_INDEX}", "cards": f"{OUT}/{CARDS}"}
+    config = {**index["config"], "pagefind": {**ranking(boosts, count), **where}}
     index_file.write_text(json.dumps({"config": config, "docs": []}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return count

@@ -266,13 +266,9 @@ def test_served_pages_search_with_pagefind_and_never_download_the_full_index(chr
 def test_result_cards_hold_every_page_and_none_of_its_text(handbook_site):
     folder = handbook_site / "pagefind"
     fragments = sorted(p.stem for p in (folder / "fragment").glob("*.pf_fragment"))
-    shards = sorted((folder / "cards").glob("*.json"))
-    digits = json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["pagefind"]["cardDigits"]
-    cards = {}
-    for shard in shards:
-        held = json.loads(shard.read_text(encoding="utf-8"))
-        assert all(name.split("_", 1)[1].startswith(shard.stem) and len(shard.stem) == digits for name in held), shard
-        cards.update(held)
+    config = json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["pagefind"]
+    assert config["cards"] == "pagefind/cards.json"
+    cards = json.loads((folder / "cards.json").read_text(encoding="utf-8"))
     assert fragments and sorted(cards) == fragments
     proderm = [card for card in cards.values() if card["url"] == "/studies/proderm/"]
     assert len(proderm) == 1 and proderm[0]["meta"]["title"].startswith("ProDERM"), proderm
@@ -281,24 +277,20 @@ def test_result_cards_hold_every_page_and_none_of_its_text(handbook_site):
         assert all(re.fullmatch(r"title|boost|[tk][\d_]+", field) for field in card["meta"]), card
 
 
-@pytest.mark.parametrize("pages, digits", [(1, 1), (256, 1), (257, 2), (4096, 2), (4097, 3)])
-def test_card_files_hold_about_sixteen_pages_each(pages, digits):
-    from generators.search_pagefind import card_shard_length
-
-    assert card_shard_length(pages) == digits
-
-
 def test_first_results_are_titled_from_the_cards_before_the_pages_text_arrives(chromium, base):
-    """The first list needs only the small result cards: the right first hit, titled, while the pages'
-    fragments (their whole text) are still on their way; their excerpts and sections follow."""
+    """The first list needs only the result cards, loaded when the reader opens the search box: the
+    right first hit, titled, while the pages' fragments (their whole text) are still on their way;
+    their excerpts and sections follow."""
     visit = Visit(chromium, "about:blank")
     held = []
     try:
         visit.page.route("**/pagefind/fragment/**", lambda route: held.append(route))
         visit.page.goto(f"{base}/")
+        visit.page.wait_for_load_state("networkidle")
+        assert not any("/pagefind/cards.json" in url for url in visit.requests)  # a page read, not searched
         links = visit.search("ProDERM")
         assert links and links[0].split("?")[0].endswith("/studies/proderm/"), links
-        assert any("/pagefind/cards/" in url for url in visit.requests)
+        assert any(url.endswith("/pagefind/cards.json") for url in visit.requests)
         first = visit.page.locator(".md-search-result__item").first
         assert "ProDERM" in first.inner_text() and first.locator("mark").count() == 0  # a title, no excerpt yet
         visit.page.wait_for_timeout(300)
@@ -308,6 +300,20 @@ def test_first_results_are_titled_from_the_cards_before_the_pages_text_arrives(c
         visit.page.wait_for_selector(".md-search-result__item mark", timeout=15000)  # the excerpts, highlighted
         assert visit.page.locator(".md-search-result__link").first.get_attribute("href").split("?")[0].endswith("/studies/proderm/")
         assert visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_without_its_result_cards_search_waits_for_the_pages(chromium, base):
+    visit = Visit(chromium, "about:blank")
+    try:
+        visit.page.route("**/pagefind/cards.json", lambda route: route.abort())
+        visit.page.goto(f"{base}/")
+        links = visit.search("ProDERM")
+        assert links and links[0].split("?")[0].endswith("/studies/proderm/"), links
+        assert any("/pagefind/fragment/" in url for url in visit.requests)
+        visit.page.wait_for_selector(".md-search-result__item mark", timeout=15000)
+        assert all("Failed to load resource" in e for e in visit.errors), visit.errors  # the refused file only
     finally:
         visit.close()
 
@@ -382,12 +388,14 @@ def test_pagefind_step_is_byte_identical_and_fails_loudly(unindexed_site, tmp_pa
     pages = len(list((copies[1] / "pagefind" / "fragment").iterdir()))
     check_output(copies[1] / "pagefind", pages)
     # a page without its result card is found too
-    card = sorted((copies[1] / "pagefind" / "cards").glob("*.json"))[0]
-    kept_card = card.read_bytes()
-    card.unlink()
-    with pytest.raises(PagefindError, match=r"\d+ result cards for \d+ page fragments"):
+    cards = copies[1] / "pagefind" / "cards.json"
+    kept_cards = cards.read_bytes()
+    held = json.loads(kept_cards)
+    held.pop(sorted(held)[0])
+    cards.write_text(json.dumps(held), encoding="utf-8")
+    with pytest.raises(PagefindError, match=rf"{pages - 1} result cards for {pages} page fragments"):
         check_output(copies[1] / "pagefind", pages)
-    card.write_bytes(kept_card)
+    cards.write_bytes(kept_cards)
     (copies[1] / "pagefind" / "pagefind.js").write_bytes(b"")
     with pytest.raises(PagefindError, match="left pagefind.js empty"):
         check_output(copies[1] / "pagefind", pages)

@@ -160,8 +160,8 @@
     this._config = {};
     this._pages = 1;
     this._df = {};
-    this._cardDigits = 0;  // config.pagefind.cardDigits: 0 when the site has no result cards
-    this._shards = {};
+    this._cardsUrl = null;  // config.pagefind.cards: null when the site has no result cards
+    this._cards = null;  // a promise of them, once the reader opens the search box
     var self = this;
     pagefind.then(null, function (error) {
       if (window.console) console.warn("Pagefind could not be loaded; Material's search answers instead.", error);
@@ -219,7 +219,16 @@
       this._setup = message;
       var config = (message.data && message.data.config && message.data.config.pagefind) || {};
       this._pages = config.pages || 1;
-      this._cardDigits = config.cardDigits || 0;
+      if (config.cards) {
+        this._cardsUrl = new URL(config.cards, siteRoot).href;
+        // loaded when the reader opens the search box (a click, a tap or "/" focuses it), not by
+        // every page: by the time a word is typed they are in
+        var opened = function (event) {
+          if (event.target && event.target.matches && event.target.matches(".md-search__input")) self._loadCards();
+        };
+        document.addEventListener("focusin", opened);
+        if (document.activeElement) opened({ target: document.activeElement });
+      }
       pagefind
         .then(function (pf) { return config.metaWeights ? pf.options({ ranking: { pageLength: 0, metaWeights: config.metaWeights } }) : null; })
         .then(function () { if (!self._fallback) self._reply({ type: 1 }); }, function () {});
@@ -255,30 +264,33 @@
     });
   };
 
-  // The result cards of these results (generators/search_pagefind.py, write_cards): each page's URL,
-  // title, boost and title and key words, without its text, so the first list waits for a few small
-  // files, not for five pages' whole text. A result without its card (a card file that could not be
-  // loaded) waits for its fragment instead.
+  // The result cards (generators/search_pagefind.py, write_cards): each page's URL, title, boost and
+  // title and key words, without its text, in one file: the first list is drawn as soon as Pagefind
+  // has searched, not after five pages' whole text. If the file cannot be loaded, results wait for
+  // their fragments instead.
+  PagefindWorker.prototype._loadCards = function () {
+    if (!this._cards && this._cardsUrl) {
+      this._cards = fetch(this._cardsUrl)
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+        .catch(function (error) {
+          if (window.console) console.warn("The result cards could not be loaded; results wait for their pages.", error);
+          return {};
+        });
+    }
+    return this._cards;
+  };
   PagefindWorker.prototype._cardsOf = function (results) {
-    var self = this;
-    return Promise.all(results.map(function (r) {
-      var digest = r.id.slice(r.id.indexOf("_") + 1);
-      var shard = digest.slice(0, self._cardDigits);
-      if (!self._shards[shard]) {
-        self._shards[shard] = fetch(new URL("cards/" + shard + ".json", moduleUrl).href)
-          .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
-          .catch(function () { delete self._shards[shard]; return {}; });
-      }
-      return self._shards[shard].then(function (cards) {
+    return this._loadCards().then(function (cards) {
+      return Promise.all(results.map(function (r) {
         var card = cards[r.id];
         return card ? { url: card.url, meta: card.meta, excerpt: "", sub_results: [] } : r.data();
-      });
-    }));
+      }));
+    });
   };
 
-  // Searches, and shows the results in two steps: the first FIRST from their result cards (titles,
-  // no excerpts) or, on a site without cards, as soon as their fragments are loaded; then all FETCH
-  // with their excerpts and sections. Each step ranks what it has; the page a reader is looking for is
+  // Searches, and shows the results in two steps: the first FIRST from the result cards (titles, no
+  // excerpts) or, on a site without cards, as soon as their fragments are loaded; then all FETCH with
+  // their excerpts and sections. Each step ranks what it has; the page a reader is looking for is
   // among Pagefind's first three in every question of the bank (tests/search/questions.yaml), so the
   // first hit does not change between the steps. `show` returns false once a newer query was typed.
   // A reader who has moved onto a result with the arrow keys keeps the first list.
@@ -295,7 +307,7 @@
         var load = function (from, to) {
           return Promise.all(results.slice(from, to).map(function (r) { return r.data(); }));
         };
-        var cards = self._cardDigits > 0;
+        var cards = !!self._cardsUrl;
         var first = cards ? self._cardsOf(results.slice(0, FIRST)) : load(0, FIRST);
         var rank = function (pages, idf) {
           // Pagefind's score, then how much of what was typed names the page, times the page's boost
