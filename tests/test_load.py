@@ -69,6 +69,28 @@ def test_bibliography_duplicate_key_and_syntax_error(project):
     assert "references.bib:" in problems_of(project) and "BibTeX syntax error" in problems_of(project)
 
 
+def test_a_large_bibliography_is_parsed_apart_to_the_same_result_and_the_same_problems(project):
+    """references.bib above APART_BYTES is parsed in a child process while the records are read."""
+    from conftest import ROOT, run
+
+    from generators.load import APART_BYTES
+
+    path = project / "references.bib"
+    bib = path.read_text()
+    padding = "@comment{" + "padding " * (APART_BYTES // 8 + 1) + "}\n"
+    path.write_text(padding + bib)
+    code = (
+        "import sys; from pathlib import Path; from generators import load; text = Path(sys.argv[1]).read_text();"
+        "apart = load.bibliography_started(Path(sys.argv[1]), Path(sys.argv[1]).parent)();"
+        "here = load.parse_bibliography(text, 'references.bib');"
+        "print(load._plain(apart) == load._plain(here), len(here[0].entries), apart[1] == here[1] == [])"
+    )
+    result = run(["-c", code, str(path)], ROOT)
+    assert result.returncode == 0 and result.stdout.split() == ["True", str(bib.count("@")), "True"], result.stdout + result.stderr
+    path.write_text(padding + bib + "\n@article{fixture2020,\n  title = {Again}, year = {2020}\n}\n")
+    assert "references.bib:23: fixture2020: this key is used twice (first on line 2)" in problems_of(project)
+
+
 # --- the parse cache (.cache/parsed.marshal) ------------------------------------------------
 
 
