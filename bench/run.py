@@ -72,10 +72,10 @@ def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
     return {"seconds": round(wall, 3), "peak_mb": round(peak / 2**20, 1), "stdout": out}
 
 
-# Steps that take seconds, and the search timings, are run this many times and the median is
-# reported with the range: on a shared 2-core machine one run of the same step varied by a third.
+# Steps that take seconds are run this many times and the median is reported with the range: on a
+# shared 2-core machine one run of the same step varied by a third.
 RUNS = 3
-# A cold search varied from 170 to 470 ms between runs on one site (when the reader's query meets the
+# A cold search varied from 60 to 545 ms between runs on one site (when the reader's query meets the
 # page's own loading work on its thread): five runs, each a few seconds, make its median steadier.
 SEARCH_RUNS = 5
 
@@ -365,8 +365,8 @@ def markdown(result: dict) -> str:
         "with Pagefind behind Material's search box (docs/assets/search.js). *Cold*: the query typed as soon as the "
         "page has loaded (the search box opened just before), so the wait includes starting Pagefind, loading the "
         "index chunks of the query and the result cards (titles and ranking words; the first list waits for them, "
-        "the pages' fragments with the excerpts follow); *warm*: the next query. *As shipped*, Pagefind works in its web worker, which Chromium's CPU "
-        "throttling does not slow; *throttled* runs it on the page's thread, where all of its work is slowed. "
+        "the pages' fragments with the excerpts follow); *warm*: the next query. *As shipped*, Pagefind works in "
+        "its web worker, which Chromium's CPU throttling does not slow; *throttled* runs it on the page's thread, where all of its work is slowed. "
         "*Search files*: Pagefind's files (and Material's search configuration) the server sent before the first "
         "result; *served*: everything it sent by then, the page itself included.\n",
         "| set | Pagefind index | search files before the first result | served before the first result "

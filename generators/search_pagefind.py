@@ -27,8 +27,9 @@ waiting for the pages' whole text.
 
 Then search/search_index.json is cut to its configuration, plus `config.pagefind`: the meta weights,
 the number of pages and where the cards are, which search.js reads from Material's set-up message.
-Nothing on the served site downloads the full lunr index any more (Material still reads the file for its settings). The
-output is byte-identical for the same site; any failure of Pagefind stops the step with a message.
+Nothing on the served site downloads the full lunr index any more (Material still reads the file for
+its settings). The output is byte-identical for the same site; any failure of Pagefind stops the step
+with a message.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@
 // script stands in for that worker (its messages: 0 set-up, 1 ready, 2 query, 3 result), so the box,
 // the result list, its markup and keyboard use stay Material's, while Pagefind loads only the index
 // chunks and page fragments a query needs. The first results are titled from small result cards
-// (generators/search_pagefind.py); the excerpts and sections follow from the pages' fragments. If pagefind.js cannot be loaded, Material's own worker
-// answers (with the full index, when the site has one). The offline copy (file://, where fetch is
-// refused) and make serve have no data-pagefind: Material's lunr search with its index, as built.
+// (generators/search_pagefind.py); the excerpts and sections follow from the pages' fragments. If
+// pagefind.js cannot be loaded, Material's own worker answers (with the full index, when the site has
+// one). The offline copy (file://, where fetch is refused) and make serve have no data-pagefind:
+// Material's lunr search with its index, as built.
 //
 // Highlighting that helps the reader: Material highlights every query word, also as the start of
 // longer words and inside them: "CAR T" marked every letter "t" on the page. Here single letters and
@@ -224,6 +225,7 @@
         // loaded when the reader opens the search box (a click, a tap or "/" focuses it), not by
         // every page: by the time a word is typed they are in
         var opened = function (event) {
+          if (self._fallback) return;  // Material's own search answers: no cards needed
           if (event.target && event.target.matches && event.target.matches(".md-search__input")) self._loadCards();
         };
         document.addEventListener("focusin", opened);
