@@ -214,6 +214,9 @@ def _dates(record: Record) -> Iterator[tuple[tuple, str]]:
     for name in ("last_reviewed", "status_checked"):
         if isinstance(record.data.get(name), str):
             yield (name,), record.data[name]
+    for i, check in enumerate(record.data.get("regulatory_checks") or []):
+        if isinstance(check.get("checked"), str):
+            yield ("regulatory_checks", i, "checked"), check["checked"]
 
 
 @rule
