@@ -72,12 +72,13 @@ def first_author_surname(entry: BibEntry) -> str:
 # A journal article (or book) is found by its DOI or PMID. The other kinds carry what a reader
 # can open instead: a registry id and URL, a congress abstract's number and URL, an issuer,
 # date and URL. Each is labelled wherever it is shown, so a press release never passes for a paper.
-REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "regulatory")
+REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "news", "regulatory")
 KIND_LABEL = {
     "article": "",
     "registry": "Trial registry record",
     "congress-abstract": "Congress abstract",
     "press-release": "Press release \u2014 not peer reviewed",
+    "news": "News report \u2014 not peer reviewed",
     "regulatory": "Regulatory document",
 }
 # The BibTeX entry type each kind is written as.
@@ -85,12 +86,13 @@ KIND_ENTRY_TYPES = {
     "registry": ("online", "misc"),
     "congress-abstract": ("inproceedings",),
     "press-release": ("online", "misc"),
+    "news": ("online", "misc"),
     "regulatory": ("online", "misc"),
 }
 
 
 def reference_kind(entry: BibEntry) -> str:
-    """article (journals, books), registry, congress-abstract, press-release or regulatory."""
+    """article (journals, books), registry, congress-abstract, press-release, news or regulatory."""
     return entry.fields.get("kind", "").strip() or "article"
 
 
@@ -139,7 +141,7 @@ def _format_other(entry: BibEntry, kind: str) -> str:
         number = f" Abstract {f['number']}." if f.get("number") else ""
         lead = f"{names}. " if names else ""
         return f"{lead}{title}. {f.get('booktitle', '')}; {f.get('year', '')}.{number}{read} [{KIND_LABEL[kind]}]"
-    what = "Press release" if kind == "press-release" else "Issued"
+    what = {"press-release": "Press release", "news": "News report"}.get(kind, "Issued")
     return f"{f.get('organization', '')}. {title}. {what} {f.get('issued', f.get('year', ''))}.{read} [{KIND_LABEL[kind]}]"
 
 

@@ -162,6 +162,7 @@ CSL_KIND = {
     "registry": "webpage",
     "congress-abstract": "paper-conference",
     "press-release": "webpage",
+    "news": "article-newspaper",
     "regulatory": "report",
 }
 
@@ -208,7 +209,7 @@ def csl_item(entry: BibEntry) -> dict:
     return item
 
 
-RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "regulatory": "GOVDOC"}
+RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "regulatory": "GOVDOC"}
 RIS_ENTRY_TYPE = {"article": "JOUR", "book": "BOOK", "incollection": "CHAP", "inbook": "CHAP", "inproceedings": "CPAPER"}
 
 

@@ -378,6 +378,12 @@ KIND_FIELDS = {  # what a reader needs to open each kind of reference, and how t
         ("url", "the release"),
         ("urldate", "the date you read it, YYYY-MM-DD"),
     ),
+    "news": (
+        ("organization", "the news outlet, and whose announcement it reports"),
+        ("issued", "the date of the report, YYYY-MM-DD"),
+        ("url", "the report"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
     "regulatory": (
         ("organization", "the agency or company that issued it"),
         ("issued", "the document's date, YYYY-MM-DD (or YYYY-MM)"),
@@ -398,7 +404,7 @@ def _reference_kind_problems(bib: Bibliography, key: str, e, kind: str) -> Itera
                 key,
                 "the entry has neither a doi nor a pmid",
                 "add the DOI or PMID shown on the source page; a registry record, congress abstract, press release or "
-                "regulatory document needs kind = {registry} (or congress-abstract, press-release, regulatory) instead",
+                "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, regulatory) instead",
             )
         return
     if e.type not in KIND_ENTRY_TYPES[kind]:
