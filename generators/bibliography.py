@@ -72,13 +72,14 @@ def first_author_surname(entry: BibEntry) -> str:
 # A journal article (or book) is found by its DOI or PMID. The other kinds carry what a reader
 # can open instead: a registry id and URL, a congress abstract's number and URL, an issuer,
 # date and URL. Each is labelled wherever it is shown, so a press release never passes for a paper.
-REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "news", "regulatory")
+REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "news", "webpage", "regulatory")
 KIND_LABEL = {
     "article": "",
     "registry": "Trial registry record",
     "congress-abstract": "Congress abstract",
     "press-release": "Press release \u2014 not peer reviewed",
     "news": "News report \u2014 not peer reviewed",
+    "webpage": "Web page \u2014 not peer reviewed",
     "regulatory": "Regulatory document",
 }
 # The BibTeX entry type each kind is written as.
@@ -87,12 +88,13 @@ KIND_ENTRY_TYPES = {
     "congress-abstract": ("inproceedings",),
     "press-release": ("online", "misc"),
     "news": ("online", "misc"),
+    "webpage": ("online", "misc"),
     "regulatory": ("online", "misc"),
 }
 
 
 def reference_kind(entry: BibEntry) -> str:
-    """article (journals, books), registry, congress-abstract, press-release, news or regulatory."""
+    """article (journals, books), registry, congress-abstract, press-release, news, webpage or regulatory."""
     return entry.fields.get("kind", "").strip() or "article"
 
 
@@ -141,7 +143,9 @@ def _format_other(entry: BibEntry, kind: str) -> str:
         number = f" Abstract {f['number']}." if f.get("number") else ""
         lead = f"{names}. " if names else ""
         return f"{lead}{title}. {f.get('booktitle', '')}; {f.get('year', '')}.{number}{read} [{KIND_LABEL[kind]}]"
-    what = {"press-release": "Press release", "news": "News report"}.get(kind, "Issued")
+    if kind == "webpage" and not f.get("issued"):  # an undated page says so rather than borrow a date
+        return f"{f.get('organization', '')}. {title}. Web page, undated.{read} [{KIND_LABEL[kind]}]"
+    what = {"press-release": "Press release", "news": "News report", "webpage": "Web page"}.get(kind, "Issued")
     return f"{f.get('organization', '')}. {title}. {what} {f.get('issued', f.get('year', ''))}.{read} [{KIND_LABEL[kind]}]"
 
 

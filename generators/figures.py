@@ -174,18 +174,21 @@ def pipeline_timeline_svg(book: Handbook) -> str:
         d = s.data
         start = _year_fraction(d.get("year"))
         end = _year_fraction(d.get("expected_completion"))
-        checked = _year_fraction(d.get("status_checked"))
+        checked = _year_fraction(book.trial_status(s).as_of or d.get("status_checked"))
         rows.append((s, start, end, checked))
     years = [v for _, a, b, c in rows for v in (a, b, c) if v is not None] or [2020.0, 2027.0]
     first, last = int(min(years)), int(max(years)) + 1
     statuses = []
     for s, _start, end, _checked in rows:
         d = s.data
+        current = book.trial_status(s)
         status = str(d.get("trial_status", "")).replace("-", " ")
         if end is not None:
             status += f", expected {d['expected_completion']}"
-        if d.get("status_checked"):
-            status += f" (checked {d['status_checked']})"
+        if current.unconfirmed_since:
+            status += f" (not confirmed since {current.unconfirmed_since})"
+        elif current.as_of:
+            status += f" (as of {current.as_of})"
         statuses.append(status)
     label_w = int(max([_width(s.data.get("acronym") or s.data["title"], TEXT) for s, *_ in rows] + [120])) + 16
     status_w = int(max([_width(text, SMALL) for text in statuses] + [120])) + 16
@@ -222,7 +225,7 @@ def pipeline_timeline_svg(book: Handbook) -> str:
         dash = "" if end is not None else " stroke-dasharray='4 3'"
         out.append(f"<line x1='{x1}' y1='{y + 13}' x2='{x2}' y2='{y + 13}' stroke='{colour}' stroke-width='7'{dash}/>")
     out.append(
-        _text(10, height - 25, "Solid bar: start to expected completion. Dashed: start to the date the status was checked.", size=SMALL)
+        _text(10, height - 25, "Solid bar: start to expected completion. Dashed: start to the date the status refers to.", size=SMALL)
     )
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -148,7 +148,9 @@ class Evidence:
         if self.design == "none":
             return "Results pending" if self.pending else "No study"
         label = LEVEL_LABEL[self.design]
-        if self.design == "randomised-controlled" and self.rct_result:
+        if self.design == "randomised-controlled" and self.rct_result == "negative" and self.head_to_head:
+            label += " (no difference between the treatments compared)"  # says what happened, not "negative"
+        elif self.design == "randomised-controlled" and self.rct_result:
             label += f" ({self.rct_result})"
         return label
 
@@ -156,7 +158,7 @@ class Evidence:
     def notes(self) -> list[str]:
         """What a reader must know beside the label: weaker sources, results still to come."""
         notes = [f"rests partly on a {g}" if len(self.grey_studies) < len(self.studies) else f"rests on a {g}" for g in self.grey]
-        if self.head_to_head:
+        if self.head_to_head and self.rct_result != "negative":  # a negative one says so in its label
             notes.append("head-to-head trials: a missed endpoint means no difference between the treatments compared")
         if self.pending:
             notes.append("results pending: " + ", ".join(s.data.get("acronym") or s.data["title"] for s in self.pending))
@@ -336,11 +338,19 @@ class Handbook:
         return key_points(self, record)
 
     def pipeline(self) -> list[Record]:
-        """Registered trials under way or reported only outside a journal article."""
+        """Trials under way or reported only outside a journal article: registered ones, and trials known
+        only from a press release or congress report (shown as such)."""
         return sorted(
-            (s for s in self.kind("study") if s.data.get("registry_ids") and _in_pipeline(s)),
+            (s for s in self.kind("study") if _in_pipeline(s)),
             key=lambda s: (s.data.get("expected_completion", "9999"), s.id),
         )
+
+    def trial_status(self, study: Record) -> TrialStatus:
+        from .bibliography import reference_kind
+
+        entries = self.bibliography.entries
+        published = any(k in entries and reference_kind(entries[k]) == "article" for k in study.data.get("citations") or [])
+        return trial_status(study.data, today(), published)
 
     def cited_on_page(self, record: Record) -> list[str]:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))
@@ -356,6 +366,8 @@ def url_path(page: str) -> str:
 
 
 def _in_pipeline(study: Record) -> bool:
+    if not study.data.get("trial_status"):
+        return False
     if study.data["trial_status"] != "completed":
         return True
     provenances = {f.get("provenance") for f in study.data.get("results") or []}
@@ -434,3 +446,77 @@ def build_model(root: Path) -> Handbook:
     """Load, check and derive the handbook; raise InputError listing every problem at once.
     (generators/build.py's model() builds it without the cyclic collector; see there.)"""
     return derive(*check(root))
+
+
+# --- how current a trial's status is ---------------------------------------------------------
+# A status is the registry's on the date it refers to, which may be long before anyone read it.
+STALE_AFTER_DAYS = 183  # a status not confirmed for six months is shown as such
+RESULTS_DUE_MONTHS = 12  # results are due 12 months after completion (the rule FDAAA and trial trackers use)
+UNDER_WAY = {"recruiting", "not-yet-recruiting", "active-not-recruiting", "enrolling-by-invitation", "suspended", "unknown"}
+STATUS_SOURCE = {
+    "registry": "registry read {read}",
+    "registry-copy": "on a copy of the registry record, read {read}",
+    "sponsor": "as announced by the sponsor, read {read}",
+    "publication": "as reported in a publication, read {read}",
+}
+
+
+@dataclass(frozen=True)
+class TrialStatus:
+    """A trial's status as readers see it: the date it refers to, whether it is still confirmed, and
+    whether its results are overdue."""
+
+    status: str
+    as_of: str  # the date the status refers to ("" when unknown)
+    read_on: str  # when it was read ("" when never recorded)
+    source: str
+    unconfirmed_since: str = ""  # set when the status can no longer be taken as current
+    unconfirmed_because: str = ""
+    results_overdue_since: str = ""  # the completion date, when results are 12 months overdue
+
+    @property
+    def text(self) -> str:
+        words = self.status.replace("-", " ").capitalize()
+        where = STATUS_SOURCE.get(self.source, "read {read}").format(read=self.read_on) if self.read_on else ""
+        if self.as_of and self.as_of != self.read_on:
+            words += f", as of {self.as_of}" + (f" ({where})" if where else "")
+        elif where:
+            words += f" ({where})"
+        if self.unconfirmed_since:
+            words += f"; not confirmed since {self.unconfirmed_since} ({self.unconfirmed_because})"
+        if self.results_overdue_since:
+            words += f"; results overdue: completed {self.results_overdue_since}, none posted or published 12 months later"
+        return words
+
+
+def _month_end(value: str) -> dt.date:
+    """YYYY-MM-DD as it is; YYYY-MM as the month's last day (a deadline is met by the end of its month)."""
+    parts = [int(p) for p in str(value).split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    year, month = parts[0], parts[1] if len(parts) > 1 else 12
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def trial_status(data: dict, now: dt.date, published: bool = False) -> TrialStatus:
+    status = str(data.get("trial_status") or "")
+    read_on = str(data.get("status_checked") or "")
+    source = str(data.get("status_source") or ("registry" if read_on else ""))
+    as_of = str(data.get("status_as_of") or (read_on if source == "registry" else ""))
+    since, because, overdue = "", "", ""
+    if status in UNDER_WAY:
+        dated = as_of or read_on
+        completion = data.get("expected_completion")
+        if not dated:
+            since, because = "never", "no date recorded"
+        elif (now - _month_end(dated)).days > STALE_AFTER_DAYS:
+            since, because = dated, "older than six months"
+        elif completion and _month_end(completion) < now:
+            since, because = dated, f"its expected completion, {completion}, has passed"
+    completion = data.get("expected_completion")
+    if status == "completed" and completion and not data.get("results") and data.get("primary_endpoint_met") == "pending":
+        due = _month_end(completion)
+        due = due.replace(year=due.year + 1) if not (due.month == 2 and due.day == 29) else due.replace(year=due.year + 1, day=28)
+        if due < now and not published:
+            overdue = str(completion)
+    return TrialStatus(status, as_of, read_on, source, since, because, overdue)

@@ -163,6 +163,7 @@ CSL_KIND = {
     "congress-abstract": "paper-conference",
     "press-release": "webpage",
     "news": "article-newspaper",
+    "webpage": "webpage",
     "regulatory": "report",
 }
 
@@ -209,7 +210,7 @@ def csl_item(entry: BibEntry) -> dict:
     return item
 
 
-RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "regulatory": "GOVDOC"}
+RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "webpage": "ELEC", "regulatory": "GOVDOC"}
 RIS_ENTRY_TYPE = {"article": "JOUR", "book": "BOOK", "incollection": "CHAP", "inbook": "CHAP", "inproceedings": "CPAPER"}
 
 

@@ -125,7 +125,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
-        self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance)
+        self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding)
         self.env.filters.update(json_data=json_data)  # calculators: record numbers handed to docs/assets/calculators.js
         self.env.globals.update(
             link=self.link,
@@ -237,6 +237,19 @@ PROVENANCE_LABEL = {
     "press-release": "press release \u2014 not peer reviewed",
     "secondary": "secondary source",
 }
+
+
+# What a regulator's records showed, as readers see it beside the date of the check.
+REGULATORY_FINDING = {
+    "myositis-approval": "approved for a myositis indication",
+    "other-indications": "approved for other indications; no myositis indication found",
+    "no-approval": "no approval for any indication found",
+    "not-a-medicine": "not a product that regulators authorise as a medicine",
+}
+
+
+def _finding(value: str) -> str:
+    return REGULATORY_FINDING.get(str(value), _label(value).lower())
 
 
 def _provenance(value: str) -> str:

@@ -288,6 +288,23 @@ def studies_state_their_source(records: list[Record], bib: Bibliography) -> Iter
                 f"a study with trial_status {status} needs the date its status was checked",
                 "add status_checked: YYYY-MM-DD",
             )
+        source, as_of, checked = r.data.get("status_source"), r.data.get("status_as_of"), r.data.get("status_checked")
+        if source and source != "registry" and not as_of:
+            yield Problem(
+                r.path,
+                r.line(("status_source",)),
+                "status_as_of",
+                f"a status read from a {source} needs the date the status refers to",
+                "add status_as_of: the registry record's last update (or 'status verified' date) shown there, YYYY-MM-DD",
+            )
+        if as_of and checked and str(as_of) > str(checked):
+            yield Problem(
+                r.path,
+                r.line(("status_as_of",)),
+                "status_as_of",
+                f"{as_of} is after the date the status was read ({checked})",
+                "status_as_of is the date the status refers to, on or before status_checked",
+            )
         if status == "completed" and r.data.get("primary_endpoint_met") != "pending" and not r.data.get("results"):
             yield Problem(
                 r.path,
@@ -384,6 +401,11 @@ KIND_FIELDS = {  # what a reader needs to open each kind of reference, and how t
         ("url", "the report"),
         ("urldate", "the date you read it, YYYY-MM-DD"),
     ),
+    "webpage": (
+        ("organization", "who publishes the page"),
+        ("url", "the page"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
     "regulatory": (
         ("organization", "the agency or company that issued it"),
         ("issued", "the document's date, YYYY-MM-DD (or YYYY-MM)"),
@@ -404,7 +426,7 @@ def _reference_kind_problems(bib: Bibliography, key: str, e, kind: str) -> Itera
                 key,
                 "the entry has neither a doi nor a pmid",
                 "add the DOI or PMID shown on the source page; a registry record, congress abstract, press release or "
-                "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, regulatory) instead",
+                "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, webpage, regulatory) instead",
             )
         return
     if e.type not in KIND_ENTRY_TYPES[kind]:
@@ -569,6 +591,12 @@ def calculator_numbers_are_consistent(records: list[Record], bib: Bibliography) 
                         f"{mode} must be missing in the first category and rise in the others",
                         "list the categories from the lowest up",
                     )
+            named = {i["item"] for i in items or []}
+            for n, name in enumerate((model.get("rash_or_biopsy") or {}).get("items", [])):
+                if name not in named:
+                    where = ("score_model", "rash_or_biopsy", "items", n)
+                    hint = close_match(name, named) or "write the item exactly as under items"
+                    yield Problem(r.path, r.line(where), field_name(where), f'"{name}" is not one of the items', hint)
         table = d.get("conversion_table") if r.kind == "outcome-measure" else None
         for n, m in enumerate((table or {}).get("measures", [])):
             where = ("conversion_table", "measures", n)
@@ -587,6 +615,91 @@ def calculator_numbers_are_consistent(records: list[Record], bib: Bibliography) 
                 yield Problem(r.path, r.line(where), field_name(where), "thresholds must rise from minimal to moderate to major")
             if [x["population"] for x in d["thresholds"]].count(t["population"]) > 1:
                 yield Problem(r.path, r.line(where), field_name(where), f"a second {t['population']} entry", "one entry per population")
+
+
+
+# --- regulatory status --------------------------------------------------------------------
+# "Not approved" is a claim that goes stale without anyone editing the record, so it lives only in
+# a dated regulatory check (regulatory_checks), never in a therapy's or study's free text.
+UNDATED_APPROVAL_CLAIM = re.compile(
+    r"\b(?:not|never been|not yet|yet to be) (?:been )?(?:approved|licensed|authorised|authorized)\b"
+    r"|\bno (?:regulatory |marketing )?(?:approval|authorisation|authorization|licence)s?\b"
+    r"|\bunapproved\b|\bunlicensed\b",
+    re.IGNORECASE,
+)
+
+
+def _texts(data, at: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every string in a record with its path, in reading order."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _texts(value, (*at, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _texts(value, (*at, i))
+    elif isinstance(data, str):
+        yield at, data
+
+
+@rule
+def therapies_date_their_regulatory_status(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        if r.kind != "therapy":
+            continue
+        checks = r.data.get("regulatory_checks") or []
+        if checks and not any(c["agency"] == "FDA" for c in checks):  # none at all: the schema says so
+            yield Problem(
+                r.path,
+                r.line(("regulatory_checks",)),
+                "regulatory_checks",
+                "no FDA check of this therapy's regulatory status is recorded",
+                "read Drugs@FDA and the FDA label, then add regulatory_checks: - agency: FDA, checked: YYYY-MM-DD, "
+                "where: ..., finding: ... (see schemas/therapy.schema.json)",
+            )
+        approved = {a["agency"] for a in r.data.get("approvals") or []}
+        for i, c in enumerate(checks):
+            at = ("regulatory_checks", i)
+            if c["finding"] == "myositis-approval" and c["agency"] not in approved:
+                yield Problem(
+                    r.path,
+                    r.line((*at, "finding")),
+                    field_name((*at, "finding")),
+                    f"the {c['agency']} check found a myositis approval, but approvals has none from the {c['agency']}",
+                    "add it under approvals: agency, product, indication as the agency words it, date, cite",
+                )
+            if c["finding"] in ("myositis-approval", "other-indications") and not c.get("cite"):
+                yield Problem(
+                    r.path,
+                    r.line(at),
+                    field_name(at),
+                    f"a finding of {c['finding']} needs the regulator's record that shows it",
+                    "cite the label or approval record read (a kind = regulatory reference)",
+                )
+        for agency in sorted(approved - {c["agency"] for c in checks if c["finding"] == "myositis-approval"}):
+            yield Problem(
+                r.path,
+                r.line(("approvals",)),
+                "approvals",
+                f"an approval by the {agency} has no dated check of the {agency}'s records",
+                f"add regulatory_checks: - agency: {agency}, checked: YYYY-MM-DD, where: ..., finding: myositis-approval",
+            )
+
+
+@rule
+def approval_claims_carry_a_date(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        if r.kind not in ("therapy", "study"):
+            continue
+        for path, text in _texts({k: v for k, v in r.data.items() if k != "regulatory_checks"}):
+            match = UNDATED_APPROVAL_CLAIM.search(text)
+            if match:
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f'"{match.group(0)}" states a regulatory status without the date it was checked',
+                    "say it in regulatory_checks (agency, checked, where, finding) on the therapy record, and drop it here",
+                )
 
 
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

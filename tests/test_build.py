@@ -49,6 +49,16 @@ def test_build_writes_a_complete_markdown_site_and_a_stock_configuration(project
     assert not (project / "docs" / "therapies").exists()
 
 
+def test_a_therapy_page_dates_each_regulatory_check_and_names_where_it_was_made(project):
+    assert generate(project).returncode == 0
+    page = (project / "build" / "docs" / "therapies" / "ivig.md").read_text()
+    section = page.split("## Regulatory status", 1)[1].split("\n## ", 1)[0]
+    line = next(line for line in section.splitlines() if line.startswith("- **FDA**"))
+    assert "approved for other indications; no myositis indication found" in line
+    assert "(checked 2026-01-15 in Drugs&#64;FDA and the FDA label (openFDA))" in line  # @ escaped: no citation
+    assert "Fixture note on the indications the label lists." in line and "[^fixture2020]" in line
+
+
 def test_second_build_writes_nothing_and_a_removed_record_leaves(project):
     assert generate(project).returncode == 0
     again = generate(project)

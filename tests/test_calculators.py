@@ -8,6 +8,7 @@ printed in Rider 2017 Table 3), not by calling the calculators' code.
 from __future__ import annotations
 
 import html
+import html as html_module
 import math
 import os
 import re
@@ -76,14 +77,8 @@ def classify(page, mode: str, age: str | None, *items: str) -> dict[str, str]:
         ("without", AGE_40, (HELIOTROPE, PAPULES, UPPER, LOWER, ENZYMES), "10.1", "Definite IIM"),
         # the same patient with biopsy weights: 2.2 + 3.2 + 2.7 + 0.7 + 0.5 + 1.4 = 10.7
         ("with", AGE_40, (HELIOTROPE, PAPULES, UPPER, LOWER, ENZYMES), "10.7", "Definite IIM"),
-        # 1.3 + 0.8 + 1.9 + 1.3 = 5.3 without biopsy: exactly the cut-off of possible IIM
-        ("without", AGE_18_40, (LOWER, NECK, ENZYMES), "5.3", "Possible IIM"),
         # 1.5 + 0.5 + 1.6 + 1.4 + 1.7 = 6.7 with biopsy: exactly the cut-off of probable IIM
         ("with", AGE_18_40, (LOWER, NECK, ENZYMES, ENDOMYSIAL), "6.7", "Probable IIM"),
-        # 1.5 + 0.5 + 1.6 + 1.4 = 5.0 with biopsy weights, no biopsy finding: under 6.5
-        ("with", AGE_18_40, (LOWER, NECK, ENZYMES), "5.0", "IIM ruled out"),
-        # 2.1 + 0.7 + 3.9 = 6.7 without biopsy: 5.5 to under 7.5
-        ("without", AGE_40, (DYSPHAGIA, JO1), "6.7", "Probable IIM"),
         # onset before 18 gives no points: 3.1 + 2.1 = 5.2 without biopsy, under 5.3
         ("without", None, (HELIOTROPE, PAPULES), "5.2", "IIM ruled out"),
         # biopsy weights: 2.2 + 3.8 (anti-Jo-1) + 3.1 (rimmed vacuoles) = 9.1, 8.7 or more is definite
@@ -103,6 +98,41 @@ def test_classification_worked_cases(chromium, base, mode, age, items, total, ca
         # no subgroup is invented: the classification tree is not verified (see the record)
         assert shown["subgroup"].startswith("Not assigned")
         assert visit.errors == [] and visit.requests_elsewhere(base) == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize(
+    "mode,age,items,total",
+    [
+        # the worked case that used to be "Definite IIM": 2.1 + 0.7 + 3.9 + 0.7 + 0.8 + 1.3 = 9.5 without
+        # biopsy, far above 7.5, but with no heliotrope rash or Gottron's papules or sign and no biopsy
+        ("without", AGE_40, (DYSPHAGIA, JO1, UPPER, LOWER, ENZYMES), "9.5"),
+        # 1.3 + 0.8 + 1.9 + 1.3 = 5.3 without biopsy, the possible-IIM cut-off, and no rash
+        ("without", AGE_18_40, (LOWER, NECK, ENZYMES), "5.3"),
+        # biopsy weights chosen but no biopsy finding ticked and no rash: 1.5 + 0.5 + 1.6 + 1.4 = 5.0
+        ("with", AGE_18_40, (LOWER, NECK, ENZYMES), "5.0"),
+        # biopsy weights, no rash, no biopsy finding, above the probable cut-off: 2.2 + 3.8 + 0.6 + 0.7 = 7.3
+        ("with", AGE_40, (JO1, DYSPHAGIA, UPPER), "7.3"),
+    ],
+)
+def test_classification_without_rash_or_biopsy_findings_gives_no_category(chromium, base, mode, age, items, total):
+    """The criteria's own rule (Karolinska calculator instructions): without a heliotrope rash, Gottron's
+    papules or Gottron's sign, only muscle biopsy features let a patient be classified as IIM."""
+    visit = Visit(chromium, base + CRITERIA)
+    try:
+        shown = classify(visit.page, mode, age, *items)
+        assert shown["total"].split()[0] == total
+        assert shown["category"].startswith("None: not classifiable without muscle biopsy findings")
+        assert "A muscle biopsy is needed" in shown["category"]
+        assert "probability" not in shown, "no probability band without a category"
+        why = visit.page.locator('.handbook-calculator dd[data-result="why"]').inner_text()
+        assert "Gottron's sign" in why and "biopsy" in why
+        # ticking one rash item, or (with biopsy weights) one biopsy finding, lifts the gate
+        calc = visit.page.locator(".handbook-calculator")
+        calc.get_by_label(HELIOTROPE if mode == "without" else ENDOMYSIAL).check()
+        assert not result(visit.page)["category"].startswith("None")
+        assert visit.errors == []
     finally:
         visit.close()
 
@@ -132,6 +162,10 @@ def test_classification_page_prints_weights_cut_offs_and_says_it_is_not_diagnost
     assert "Classification criteria, not diagnostic criteria" in text
     assert re.search(r"Gottron's sign\s+3.3\s+3.7", text.replace("&#46;", "."))
     assert re.search(r"Definite IIM\s+90% or more\s+7.5 or more\s+8.7 or more", text.replace("&#46;", "."))
+    # the criteria's own gate is printed with the table, so the PDF and a reader without JavaScript see it too
+    flat = re.sub(r"\s+", " ", html_module.unescape(text))
+    assert "Without a rash, a biopsy is needed." in flat
+    assert "Without a heliotrope rash, Gottron's papules or Gottron's sign, a patient is classified as having IIM only when muscle biopsy features are present" in flat
 
 
 def test_classification_says_it_gives_no_exact_probability_and_no_subgroup(handbook_site):
@@ -270,7 +304,8 @@ def test_response_works_by_keyboard_alone_with_visible_focus(chromium, base):
 def test_response_page_says_it_takes_percentage_changes_and_why(handbook_site):
     page = (handbook_site / TIS.strip("/") / "index.html").read_text(encoding="utf-8")
     text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
-    assert "It takes percentage changes, not raw values." in text
+    assert "It takes each measure's absolute percentage change, not raw values, and not a relative change." in text
+    assert "a relative change) is a different number and must not be entered here" in text
     assert "official IMACS web calculators" in text and "upper limit of normal" in text
     assert "Not verified" in text and "niehs.nih.gov/research/resources/imacs/response_criteria" in text
 
@@ -402,7 +437,9 @@ def test_inconsistent_calculator_numbers_are_reported_with_their_lines(tmp_path)
     project = copy_project(ROOT, tmp_path / "project", ROOT)
     edit(project, "evidence/criteria/eular-acr-2017.yaml", "from_without_biopsy: 7.5", "from_without_biopsy: 5.4")
     edit(project, "evidence/outcome-measure/total-improvement-score.yaml", "moderate: 45", "moderate: 75")
+    edit(project, "evidence/criteria/eular-acr-2017.yaml", '"Gottron\'s sign"]', '"Gottrons sign"]')
     out = validate(project)
     assert out.returncode != 0
     assert re.search(r"eular-acr-2017.yaml:\d+: score_model.categories: from_without_biopsy must .* rise", out.stdout + out.stderr)
     assert re.search(r"total-improvement-score.yaml:\d+: thresholds\[1\]: thresholds must rise", out.stdout + out.stderr)
+    assert re.search(r"eular-acr-2017.yaml:\d+: score_model.rash_or_biopsy.items\[2\]: \"Gottrons sign\" is not one of the items \(did you mean Gottron's sign\?\)", out.stdout + out.stderr)

@@ -175,8 +175,10 @@ def test_a_template_typo_in_a_record_field_fails_instead_of_printing_nothing(boo
 
 def test_a_head_to_head_trial_that_missed_its_endpoint_says_what_negative_means():
     ev = summarise([study("dexa", "no", comparison="regimen")])
-    assert ev.label == "Randomised controlled (negative)"
-    assert ev.notes == ["head-to-head trials: a missed endpoint means no difference between the treatments compared"]
+    assert ev.label == "Randomised controlled (no difference between the treatments compared)"
+    assert ev.notes == []  # the label already says it
+    mixed = summarise([study("dexa", "no", comparison="regimen"), study("fuji", "yes", comparison="active")])
+    assert mixed.notes == ["head-to-head trials: a missed endpoint means no difference between the treatments compared"]
     assert summarise([study("p", "no", comparison="placebo")]).notes == []
 
 
@@ -189,3 +191,45 @@ def test_a_background_therapy_is_not_credited_with_the_trial_result():
     assert book.evidence("drug", "dermatomyositis").label == "Randomised controlled (positive)"
     assert book.evidence("steroid", "dermatomyositis").label == "No study"
     assert [s.id for s in book.studies_of_therapy("steroid")] == ["addon"]  # still listed on its page
+
+
+# --- how current a trial's status is ------------------------------------------------------
+
+TODAY = __import__("datetime").date(2026, 12, 7)
+
+
+def status_of(**data):
+    from generators.model import trial_status
+
+    published = data.pop("published", False)
+    return trial_status(data, TODAY, published)
+
+
+def test_a_status_read_on_a_copy_is_dated_by_the_copy_not_by_the_reading():
+    s = status_of(trial_status="recruiting", status_checked="2026-12-01", status_source="registry-copy", status_as_of="2026-10-02")
+    assert s.text == "Recruiting, as of 2026-10-02 (on a copy of the registry record, read 2026-12-01)"
+    assert "2026-12-01)" in s.text and not s.unconfirmed_since
+
+
+def test_a_status_older_than_six_months_is_not_confirmed_since_its_date():
+    s = status_of(trial_status="recruiting", status_checked="2026-12-01", status_source="registry-copy", status_as_of="2024-04")
+    assert s.unconfirmed_since == "2024-04"
+    assert s.text.endswith("; not confirmed since 2024-04 (older than six months)")
+
+
+def test_a_status_whose_expected_completion_has_passed_is_not_confirmed():
+    s = status_of(trial_status="recruiting", status_checked="2026-12-01", expected_completion="2026-02-28")
+    assert s.text == "Recruiting (registry read 2026-12-01); not confirmed since 2026-12-01 (its expected completion, 2026-02-28, has passed)"
+    # the same trial before its completion date is current
+    assert not status_of(trial_status="recruiting", status_checked="2026-12-01", expected_completion="2027-02").unconfirmed_since
+
+
+def test_a_completed_trial_without_results_12_months_on_is_overdue_unless_published():
+    late = dict(trial_status="completed", expected_completion="2025-10", primary_endpoint_met="pending")
+    assert status_of(**late).results_overdue_since == "2025-10"
+    assert "results overdue: completed 2025-10" in status_of(**late).text
+    assert not status_of(**late, published=True).results_overdue_since
+    # eleven months after completion the results are not yet due
+    assert not status_of(**{**late, "expected_completion": "2026-01"}).results_overdue_since
+    # a trial whose results are recorded is never overdue
+    assert not status_of(**{**late, "results": [{"text": "x"}]}).results_overdue_since

@@ -46,6 +46,30 @@ CASES = {
         "trial_status: recruiting",
         "evidence/study/fixture-trial.yaml:11: status_checked: a study with trial_status recruiting needs the date its status was checked",
     ),
+    "regulatory status stated without a date": (
+        "evidence/therapy/ivig.yaml",
+        "summary: A fixture therapy.",
+        "summary: A fixture therapy, not approved for myositis.",
+        'evidence/therapy/ivig.yaml:5: summary: "not approved" states a regulatory status without the date it was checked',
+    ),
+    "no FDA check": (
+        "evidence/therapy/ivig.yaml",
+        "  - agency: FDA",
+        "  - agency: EMA",
+        "evidence/therapy/ivig.yaml:18: regulatory_checks: no FDA check of this therapy's regulatory status is recorded",
+    ),
+    "a myositis approval found but not given": (
+        "evidence/therapy/ivig.yaml",
+        "finding: other-indications",
+        "finding: myositis-approval",
+        "evidence/therapy/ivig.yaml:21: regulatory_checks[0].finding: the FDA check found a myositis approval, but approvals has none from the FDA",
+    ),
+    "no regulatory check at all": (
+        "evidence/therapy/ivig.yaml",
+        "regulatory_checks:",
+        "unchecked:",
+        "evidence/therapy/ivig.yaml:1: regulatory_checks: this required field is missing",
+    ),
 }
 
 

@@ -141,5 +141,5 @@ def test_a_trial_withdrawn_from_its_registry_stays_on_its_pages(project):
     study = (project / "site" / "studies" / "fixture-trial" / "index.html").read_text()
     therapy = (project / "site" / "therapies" / "ivig" / "index.html").read_text()
     assert "Fixture randomised trial of IVIG" in study
-    assert "Withdrawn (checked 2026-01-15)" in study
+    assert "Withdrawn (registry read 2026-01-15)" in study
     assert "FIXTRIAL" in therapy

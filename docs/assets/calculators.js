@@ -147,6 +147,23 @@
       var total = ticked.reduce(function (sum, item) {
         return sum + tenths(m === "with" ? item.weight_with_biopsy : item.weight_without_biopsy);
       }, 0);
+      var totalRow = ["total", "Total score", fromTenths(total) + (m === "with" ? " (weights with biopsy)" : " (weights without biopsy)")];
+      var cites = el("span", {});
+      (model.cite || []).forEach(function (k, i) { if (i) cites.appendChild(document.createTextNode("; ")); cites.appendChild(citationLink(k)); });
+      // The criteria's own condition: without one of the rash items, only biopsy findings let a
+      // patient be classified, whatever the score. Such a patient gets no category and no band.
+      var gate = model.rash_or_biopsy;
+      if (gate && !ticked.some(function (item) { return gate.items.indexOf(item.item) >= 0 || item.requires_biopsy; })) {
+        var why = el("span", {}, [document.createTextNode(gate.text + " ")]);
+        (gate.cite || []).forEach(function (k, i) { if (i) why.appendChild(document.createTextNode("; ")); why.appendChild(citationLink(k)); });
+        showResult(region, [], [
+          totalRow,
+          ["category", "Category", "None: not classifiable without muscle biopsy findings. A muscle biopsy is needed before these criteria can classify this patient."],
+          ["why", "Why", why],
+          ["source", "Source", cites],
+        ]);
+        return;
+      }
       var key = m === "with" ? "from_with_biopsy" : "from_without_biopsy";
       var category = model.categories[0];
       model.categories.forEach(function (c) { if (c[key] !== undefined && c[key] !== null && total >= tenths(c[key])) category = c; });
@@ -154,10 +171,8 @@
       var probability = (typeof constant === "number")
         ? (100 / (1 + Math.exp(constant - total / 10))).toFixed(1) + "%"
         : category.probability + " (the band the criteria give for this category; the exact formula was not found on a source page)";
-      var cites = el("span", {});
-      (model.cite || []).forEach(function (k, i) { if (i) cites.appendChild(document.createTextNode("; ")); cites.appendChild(citationLink(k)); });
       showResult(region, [], [
-        ["total", "Total score", fromTenths(total) + (m === "with" ? " (weights with biopsy)" : " (weights without biopsy)")],
+        totalRow,
         ["probability", "Probability of IIM", probability],
         ["category", "Category", category.label + (category.classifies ? " (classified as IIM)" : " (not classified as IIM)")],
         ["subgroup", "Subgroup", "Not assigned here: the branches of the classification tree were not found on a source page (see 'Left out of this record' on this page)."],
@@ -199,7 +214,7 @@
     var set = el("fieldset", {}, [
       el("legend", { text: "Improvement of each core set measure" }),
       el("p", { id: changeHint, "class": "calculator-hint",
-        text: "Enter the absolute percentage change from baseline of each measure, as the criteria define it: a positive number for improvement, a negative number for worsening (100 at most)." }),
+        text: "Enter each measure's absolute percentage change as the criteria define it (the official IMACS calculators work it out from baseline and follow-up values). It is not the change as a percentage of the patient's own baseline value: that relative change is a different number. A positive number for improvement, a negative number for worsening (100 at most)." }),
     ]);
     var inputs = measures.map(function (measure) {
       var id = nextId("m");
