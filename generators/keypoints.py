@@ -81,16 +81,17 @@ def _therapy(book, record: Record) -> list[dict]:
 
 def _subtype(book, record: Record) -> list[dict]:
     points = _guideline_points(book, record, 2)
-    positive, negative = [], []
+    positive, negative, no_difference = [], [], []
     for therapy in book.therapies_studied(record.id):
         ev = book.evidence(therapy.id, record.id)
         if ev.design == "randomised-controlled" and ev.rct_result in ("positive", "mixed"):
             positive.append((therapy, ev))
         elif ev.design == "randomised-controlled" and ev.rct_result == "negative":
-            negative.append((therapy, ev))
+            (no_difference if ev.head_to_head else negative).append((therapy, ev))
     for found, words in (
         (positive, "Randomised trials with benefit on their primary endpoint (all or some)"),
         (negative, "Randomised trials that missed their primary endpoint"),
+        (no_difference, "Head-to-head randomised trials that found no difference between the treatments compared"),
     ):
         if found:
             text = "; ".join(f"{t.data['title']} ({', '.join(_name(s) for s in ev.studies[:3])})" for t, ev in found[:6])

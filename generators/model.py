@@ -171,6 +171,8 @@ class Evidence:
     @property
     def css(self) -> str:
         if self.design == "randomised-controlled":
+            if self.rct_result == "negative" and self.head_to_head:
+                return "rct-no-difference"
             return f"rct-{self.rct_result or 'pending'}"
         return self.design
 

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "project"
-TODAY = "2026-12-01"
+TODAY = "2026-12-07"
 os.environ["HANDBOOK_TODAY"] = TODAY  # in-process calls (make new's template date) agree with the subprocesses
 
 sys.path.insert(0, str(ROOT))

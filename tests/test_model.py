@@ -233,3 +233,17 @@ def test_a_completed_trial_without_results_12_months_on_is_overdue_unless_publis
     assert not status_of(**{**late, "expected_completion": "2026-01"}).results_overdue_since
     # a trial whose results are recorded is never overdue
     assert not status_of(**{**late, "results": [{"text": "x"}]}).results_overdue_since
+
+
+def test_key_points_of_a_subtype_keep_head_to_head_trials_apart_from_failed_ones():
+    records = [
+        record("subtype", "dermatomyositis"),
+        record("therapy", "drug"),
+        record("therapy", "pulse"),
+        study("p", "no", comparison="placebo"),
+        study("dexa", "no", comparison="regimen", therapies=["pulse"]),
+    ]
+    book = derive(records, Bibliography("references.bib", {}))
+    texts = [p["text"] for p in book.key_points(book.by_id["dermatomyositis"])]
+    assert "Randomised trials that missed their primary endpoint: Drug (P)." in texts
+    assert "Head-to-head randomised trials that found no difference between the treatments compared: Pulse (DEXA)." in texts

@@ -26,7 +26,7 @@ CASES = {
         "evidence/therapy/ivig.yaml",
         "last_reviewed: 2026-01-15",
         "last_reviewed: 2027-01-15",
-        "evidence/therapy/ivig.yaml:7: last_reviewed: 2027-01-15 is in the future (today is 2026-12-01)",
+        "evidence/therapy/ivig.yaml:7: last_reviewed: 2027-01-15 is in the future (today is 2026-12-07)",
     ),
     "impossible date": (
         "evidence/therapy/ivig.yaml",
