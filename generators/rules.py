@@ -702,4 +702,49 @@ def approval_claims_carry_a_date(records: list[Record], bib: Bibliography) -> It
                 )
 
 
+
+# --- notes speak to readers -----------------------------------------------------------------
+# A note tells a reader about the evidence ("the full text could not be read"), never how the
+# record was edited or searched. How a reference was checked belongs in its `verified` field.
+EDITING_WORDS = re.compile(
+    "|".join(
+        (
+            r"\bstored\s+(?:pages?|cop(?:y|ies)|sources?|abstracts?|excerpts?|corpus|records?)\b",
+            r"\bno\s+stored\b",
+            r"\bcorpus\b",
+            r"\bvia\s+search\b",
+            r"\bsearched\s+(?:for|again|on)\b",
+            r"\blook-?ups?\b",
+            r"\bnot\s+returned\b",
+            r"\bmirror\b",
+            r"\bthe\s+editors?\b",
+            r"\bthis\s+(?:session|pass)\b",
+            r"\b(?:pages?|sources?)\s+(?:read|seen|checked|consulted|searched)\b",
+            r"\b(?:was|were)\s+not\s+seen\b",
+            r"\b(?:on|in)\s+any\s+page\b",
+            r"\bfound\s+on\s+the\s+pages\b",
+            r"\bsearch\s+tool\b",
+            r"\bbibtex\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+
+@rule
+def notes_speak_to_readers(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for r in records:
+        for path, text in _texts(r.data):
+            match = EDITING_WORDS.search(text)
+            if match:
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f'"{match.group(0)}" tells how the record was edited, not what a reader needs to know',
+                    "say what it means for the evidence, e.g. 'the full text could not be read' or 'not checked against "
+                    "the label'; how a reference was checked goes in its verified field in references.bib",
+                )
+
+
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

@@ -50,7 +50,7 @@ def test_migration_upgrades_every_record_to_a_valid_version_2(tmp_path):
     therapy = after[Path("evidence/therapy/ivig.yaml")]
     assert therapy["safety"] == {"adverse_events": [{"text": "Fixture adverse events.", "cite": ["fixture2020"]}]}
     assert therapy["unverified"] == ["The fixture dose was read on a poster."]
-    assert therapy["omitted"] == ["Fixture safety figures were not seen and are left out."]
+    assert therapy["omitted"] == ["Fixture safety figures could not be read and are left out."]
 
     validation = run("-m", "generators", "--root", str(project), "validate")
     assert validation.returncode == 0, validation.stderr

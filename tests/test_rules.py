@@ -70,6 +70,12 @@ CASES = {
         "unchecked:",
         "evidence/therapy/ivig.yaml:1: regulatory_checks: this required field is missing",
     ),
+    "a note about the editing, not the evidence": (
+        "evidence/therapy/ivig.yaml",
+        "summary: A fixture therapy.",
+        "summary: A fixture therapy; its dose was not seen on a stored page.",
+        'evidence/therapy/ivig.yaml:5: summary: "was not seen" tells how the record was edited, not what a reader needs to know',
+    ),
 }
 
 
