@@ -14,6 +14,15 @@ from .load import Record
 MAX_POINTS = 5
 
 
+def approval_date(approval: dict) -> str:
+    """An approval's date as a source shows it, and never a label's revision date passed off as one."""
+    if approval.get("date"):
+        return str(approval["date"])
+    if approval.get("label_date"):
+        return f"on the label revised {approval['label_date']} (approval date not shown)"
+    return "approval date not shown on the label read"
+
+
 def _first_sentence(text: str) -> str:
     match = re.match(r"(.+?[.;])(\s|$)", text.strip())
     return match.group(1).rstrip(";") + ("" if match.group(1).endswith(".") else ".") if match else text
@@ -66,7 +75,7 @@ def _therapy(book, record: Record) -> list[dict]:
         points.append({"text": "Best evidence by subtype: " + "; ".join(parts) + ".", "cite": _study_keys(studies)})
     for a in d.get("approvals") or []:
         product = f" ({a['product']})" if a.get("product") else ""
-        points.append({"text": f"Approved by the {a['agency']}{product}, {a['date']}: {a['indication']}.", "cite": list(a["cite"])})
+        points.append({"text": f"Approved by the {a['agency']}{product}, {approval_date(a)}: {a['indication']}.", "cite": list(a["cite"])})
     points += _guideline_points(book, record, 1)
     safety = d.get("safety") or {}
     warning = next(iter(sorted(safety.get("warnings") or [], key=lambda w: not w.get("boxed"))), None)

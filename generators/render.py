@@ -20,6 +20,7 @@ from markupsafe import Markup
 from . import search
 from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
 from .figures import study_name, therapy_groups
+from .keypoints import approval_date
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Fields, Handbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -133,6 +134,7 @@ class PageRenderer:
             reference_page=reference_page,
             record_actions=self.record_actions,
             review_interval=REVIEW_INTERVAL_DAYS,
+            approval_date=approval_date,
         )
         self.current = self.current_dir = ""
         self._targets: dict[str, tuple[str, str, str]] = {}  # link(): id or page -> (page, anchor, escaped title)
