@@ -484,7 +484,9 @@ class TrialStatus:
             words += f", as of {self.as_of}" + (f" ({where})" if where else "")
         elif where:
             words += f" ({where})"
-        if self.unconfirmed_since:
+        if self.unconfirmed_since == "it was read":
+            words += f"; not confirmed ({self.unconfirmed_because})"
+        elif self.unconfirmed_since:
             words += f"; not confirmed since {self.unconfirmed_since} ({self.unconfirmed_because})"
         if self.results_overdue_since:
             words += f"; results overdue: completed {self.results_overdue_since}, none posted or published 12 months later"
@@ -506,7 +508,11 @@ def trial_status(data: dict, now: dt.date, published: bool = False) -> TrialStat
     source = str(data.get("status_source") or ("registry" if read_on else ""))
     as_of = str(data.get("status_as_of") or (read_on if source == "registry" else ""))
     since, because, overdue = "", "", ""
-    if status in UNDER_WAY:
+    if as_of == "undated":  # the copy read shows no date: never dated by the day it was read
+        as_of = ""
+        if status in UNDER_WAY:
+            since, because = "it was read", "the copy of the registry record read shows no date"
+    elif status in UNDER_WAY:
         dated = as_of or read_on
         completion = data.get("expected_completion")
         if not dated:

@@ -297,7 +297,7 @@ def studies_state_their_source(records: list[Record], bib: Bibliography) -> Iter
                 f"a status read from a {source} needs the date the status refers to",
                 "add status_as_of: the registry record's last update (or 'status verified' date) shown there, YYYY-MM-DD",
             )
-        if as_of and checked and str(as_of) > str(checked):
+        if as_of and as_of != "undated" and checked and str(as_of) > str(checked):
             yield Problem(
                 r.path,
                 r.line(("status_as_of",)),

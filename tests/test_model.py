@@ -247,3 +247,9 @@ def test_key_points_of_a_subtype_keep_head_to_head_trials_apart_from_failed_ones
     texts = [p["text"] for p in book.key_points(book.by_id["dermatomyositis"])]
     assert "Randomised trials that missed their primary endpoint: Drug (P)." in texts
     assert "Head-to-head randomised trials that found no difference between the treatments compared: Pulse (DEXA)." in texts
+
+
+def test_a_status_from_an_undated_copy_is_never_dated_by_the_day_it_was_read():
+    s = status_of(trial_status="recruiting", status_checked="2026-12-01", status_source="registry-copy", status_as_of="undated")
+    assert s.text == "Recruiting (on a copy of the registry record, read 2026-12-01); not confirmed (the copy of the registry record read shows no date)"
+    assert "as of" not in s.text
