@@ -72,7 +72,7 @@ def first_author_surname(entry: BibEntry) -> str:
 # A journal article (or book) is found by its DOI or PMID. The other kinds carry what a reader
 # can open instead: a registry id and URL, a congress abstract's number and URL, an issuer,
 # date and URL. Each is labelled wherever it is shown, so a press release never passes for a paper.
-REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "news", "webpage", "regulatory")
+REFERENCE_KINDS = ("article", "registry", "congress-abstract", "press-release", "news", "webpage", "guideline", "regulatory")
 KIND_LABEL = {
     "article": "",
     "registry": "Trial registry record",
@@ -80,6 +80,7 @@ KIND_LABEL = {
     "press-release": "Press release \u2014 not peer reviewed",
     "news": "News report \u2014 not peer reviewed",
     "webpage": "Web page \u2014 not peer reviewed",
+    "guideline": "Guideline document",
     "regulatory": "Regulatory document",
 }
 # The BibTeX entry type each kind is written as.
@@ -89,12 +90,13 @@ KIND_ENTRY_TYPES = {
     "press-release": ("online", "misc"),
     "news": ("online", "misc"),
     "webpage": ("online", "misc"),
+    "guideline": ("online", "misc", "book"),
     "regulatory": ("online", "misc"),
 }
 
 
 def reference_kind(entry: BibEntry) -> str:
-    """article (journals, books), registry, congress-abstract, press-release, news, webpage or regulatory."""
+    """article (journals, books), registry, congress-abstract, press-release, news, webpage, guideline or regulatory."""
     return entry.fields.get("kind", "").strip() or "article"
 
 
@@ -145,7 +147,7 @@ def _format_other(entry: BibEntry, kind: str) -> str:
         return f"{lead}{title}. {f.get('booktitle', '')}; {f.get('year', '')}.{number}{read} [{KIND_LABEL[kind]}]"
     if kind == "webpage" and not f.get("issued"):  # an undated page says so rather than borrow a date
         return f"{f.get('organization', '')}. {title}. Web page, undated.{read} [{KIND_LABEL[kind]}]"
-    what = {"press-release": "Press release", "news": "News report", "webpage": "Web page"}.get(kind, "Issued")
+    what = {"press-release": "Press release", "news": "News report", "webpage": "Web page", "guideline": "Published"}.get(kind, "Issued")
     return f"{f.get('organization', '')}. {title}. {what} {f.get('issued', f.get('year', ''))}.{read} [{KIND_LABEL[kind]}]"
 
 

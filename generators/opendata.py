@@ -164,6 +164,7 @@ CSL_KIND = {
     "press-release": "webpage",
     "news": "article-newspaper",
     "webpage": "webpage",
+    "guideline": "report",
     "regulatory": "report",
 }
 
@@ -210,7 +211,7 @@ def csl_item(entry: BibEntry) -> dict:
     return item
 
 
-RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "webpage": "ELEC", "regulatory": "GOVDOC"}
+RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "webpage": "ELEC", "guideline": "RPRT", "regulatory": "GOVDOC"}
 RIS_ENTRY_TYPE = {"article": "JOUR", "book": "BOOK", "incollection": "CHAP", "inbook": "CHAP", "inproceedings": "CPAPER"}
 
 

@@ -406,6 +406,12 @@ KIND_FIELDS = {  # what a reader needs to open each kind of reference, and how t
         ("url", "the page"),
         ("urldate", "the date you read it, YYYY-MM-DD"),
     ),
+    "guideline": (
+        ("organization", "the society or body that issued it"),
+        ("issued", "the date of the version read, YYYY-MM-DD (or YYYY-MM)"),
+        ("url", "the guideline"),
+        ("urldate", "the date you read it, YYYY-MM-DD"),
+    ),
     "regulatory": (
         ("organization", "the agency or company that issued it"),
         ("issued", "the document's date, YYYY-MM-DD (or YYYY-MM)"),
@@ -426,7 +432,7 @@ def _reference_kind_problems(bib: Bibliography, key: str, e, kind: str) -> Itera
                 key,
                 "the entry has neither a doi nor a pmid",
                 "add the DOI or PMID shown on the source page; a registry record, congress abstract, press release or "
-                "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, webpage, regulatory) instead",
+                "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, webpage, guideline, regulatory) instead",
             )
         return
     if e.type not in KIND_ENTRY_TYPES[kind]:
