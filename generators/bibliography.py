@@ -161,6 +161,11 @@ def pmid_url(entry: BibEntry) -> str:
     return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else ""
 
 
+def pmcid_url(entry: BibEntry) -> str:
+    pmcid = entry.fields.get("pmcid", "").strip()
+    return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/" if pmcid else ""
+
+
 def sort_key(entry: BibEntry):
     return (first_author_surname(entry).casefold(), entry.fields.get("year", ""), entry.key)
 
@@ -192,6 +197,7 @@ __all__ = [
     "authors",
     "doi_url",
     "pmid_url",
+    "pmcid_url",
     "sort_key",
     "reference_groups",
     "reference_page",

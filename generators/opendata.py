@@ -39,6 +39,7 @@ LICENCE = {
 NOTICE = "For health professionals. Not medical advice."
 DOI_SYSTEM = "https://doi.org"
 PMID_SYSTEM = "https://pubmed.ncbi.nlm.nih.gov"
+PMCID_SYSTEM = "https://www.ncbi.nlm.nih.gov/pmc"
 VARIABLE_ROLE = "http://hl7.org/fhir/variable-role"
 DESIGN_LABEL = {**LEVEL_LABEL, "systematic-review": "Systematic review"}
 PAGE_PROPERTY = {
@@ -208,6 +209,8 @@ def csl_item(entry: BibEntry) -> dict:
         item["DOI"] = f["doi"].strip()
     if f.get("pmid"):
         item["PMID"] = f["pmid"].strip()
+    if f.get("pmcid"):
+        item["PMCID"] = f["pmcid"].strip()
     return item
 
 
@@ -389,6 +392,8 @@ def citation_resource(entry: BibEntry, version: str) -> dict:
         identifiers.append({"system": DOI_SYSTEM, "value": f["doi"].strip()})
     if f.get("pmid"):
         identifiers.append({"system": PMID_SYSTEM, "value": f["pmid"].strip()})
+    if f.get("pmcid"):
+        identifiers.append({"system": PMCID_SYSTEM, "value": f["pmcid"].strip()})
     kind = reference_kind(entry)
     if kind == "registry" and f.get("number"):
         identifiers.append({"type": {"text": "Trial registration number"}, "value": plain(f["number"])})

@@ -18,7 +18,7 @@ from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from . import search
-from .bibliography import doi_url, format_reference, pmid_url, reference_groups, reference_kind, reference_page, source_url
+from .bibliography import doi_url, format_reference, pmcid_url, pmid_url, reference_groups, reference_kind, reference_page, source_url
 from .figures import study_name, therapy_groups
 from .keypoints import approval_date
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Fields, Handbook
@@ -286,6 +286,8 @@ def reference_markdown(entry) -> str:
         links.append(f"[doi:{md_escape(entry.fields['doi'])}]({doi_url(entry)})")
     if pmid_url(entry):
         links.append(f"[PMID {md_escape(entry.fields['pmid'])}]({pmid_url(entry)})")
+    if pmcid_url(entry) and not links:  # a PubMed Central copy, when neither DOI nor PMID is known
+        links.append(f"[{md_escape(entry.fields['pmcid'])}]({pmcid_url(entry)})")
     if source_url(entry) and not links:
         links.append(f"[{md_escape(_link_text(entry))}]({source_url(entry)})")
     return " ".join([md_escape(format_reference(entry)), " · ".join(links)]).strip()

@@ -34,6 +34,7 @@ REGISTRY_ID_FORMS = {
 }
 DOI_FORM = re.compile(r"^10\.\d{4,9}/[^\s\\{}]+$")  # no backslashes or braces: a sign of LaTeX escaping
 PMID_FORM = re.compile(r"^[1-9]\d{0,8}$")
+PMCID_FORM = re.compile(r"^PMC[1-9]\d{0,9}$")
 KEY_FORM = re.compile(r"^[a-z][a-z0-9_-]*[0-9]{4}[a-z0-9_-]*$")
 REQUIRED_BIB_FIELDS = {
     "article": ("title", "journal", "year"),
@@ -364,6 +365,9 @@ def bibliography_entries_are_complete(records: list[Record], bib: Bibliography) 
             )
         if pmid and not PMID_FORM.match(pmid):
             yield Problem(bib.path, e.line, key, f'pmid "{pmid}" is not a PubMed id', "digits only, e.g. 36198179")
+        pmcid = e.fields.get("pmcid", "").strip()
+        if pmcid and not PMCID_FORM.match(pmcid):
+            yield Problem(bib.path, e.line, key, f'pmcid "{pmcid}" is not a PubMed Central id', "PMC and digits, e.g. PMC10583374")
         for name in REQUIRED_BIB_FIELDS.get(e.type, ("title", "year")):
             if not e.fields.get(name):
                 yield Problem(bib.path, e.line, key, f"the {e.type} entry has no {name}", f"add {name} = {{...}}")
@@ -425,13 +429,13 @@ _DATE_FORM = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 def _reference_kind_problems(bib: Bibliography, key: str, e, kind: str) -> Iterator[Problem]:
     """Each kind of reference carries something a reader can open."""
     if kind == "article":
-        if not e.fields.get("doi", "").strip() and not e.fields.get("pmid", "").strip():
+        if not any(e.fields.get(name, "").strip() for name in ("doi", "pmid", "pmcid")):
             yield Problem(
                 bib.path,
                 e.line,
                 key,
-                "the entry has neither a doi nor a pmid",
-                "add the DOI or PMID shown on the source page; a registry record, congress abstract, press release or "
+                "the entry has no doi, pmid or pmcid",
+                "add the DOI or PMID shown on the source page (or, when neither is shown, its PubMed Central id as pmcid); a registry record, congress abstract, press release or "
                 "regulatory document needs kind = {registry} (or congress-abstract, press-release, news, webpage, guideline, regulatory) instead",
             )
         return

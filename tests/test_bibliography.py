@@ -100,7 +100,7 @@ def test_each_kind_has_its_own_rules_with_line_and_fix(kinds_project, old, new, 
 def test_an_article_without_doi_or_pmid_is_told_about_the_other_kinds(project):
     edit(project, "references.bib", "  pmid = {10000002}\n", "")
     result = validate(project)
-    assert "the entry has neither a doi nor a pmid" in result.stderr
+    assert "the entry has no doi, pmid or pmcid" in result.stderr
     assert "kind = {registry}" in result.stderr
 
 
@@ -135,3 +135,16 @@ def test_kinds_read_correctly_on_the_site_and_in_the_exports(kinds_project):
 
     for resource in by_id.values():
         Citation.model_validate(resource)  # every kind is a valid FHIR R5 Citation
+
+
+def test_an_article_known_by_its_pubmed_central_id_alone_is_accepted_and_linked(project):
+    """A source page may show a PMC id but neither DOI nor PMID: the entry is valid and links to the PMC copy."""
+    from generators.model import build_model
+    from generators.render import reference_markdown
+
+    edit(project, "references.bib", "  pmid = {10000002}\n", "  pmcid = {PMC10583374}\n")
+    assert validate(project).returncode == 0
+    entry = build_model(project).bibliography.entries["trialist2021"]
+    assert "[PMC10583374](https://pmc.ncbi.nlm.nih.gov/articles/PMC10583374/)" in reference_markdown(entry)
+    edit(project, "references.bib", "  pmcid = {PMC10583374}\n", "  pmcid = {10583374}\n")
+    assert 'pmcid "10583374" is not a PubMed Central id' in validate(project).stderr

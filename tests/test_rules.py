@@ -119,4 +119,4 @@ def test_bibliography_rules(project):
 def test_reference_without_doi_or_pmid(project):
     bib = (project / "references.bib").read_text().replace("  pmid = {10000002}\n", "")
     (project / "references.bib").write_text(bib.replace("pages = {11--20},", "pages = {11--20}"))
-    assert "trialist2021: the entry has neither a doi nor a pmid" in validate(project).stderr
+    assert "trialist2021: the entry has no doi, pmid or pmcid" in validate(project).stderr
