@@ -214,7 +214,15 @@ def csl_item(entry: BibEntry) -> dict:
     return item
 
 
-RIS_TYPE = {"registry": "DBASE", "congress-abstract": "ABST", "press-release": "GEN", "news": "NEWS", "webpage": "ELEC", "guideline": "RPRT", "regulatory": "GOVDOC"}
+RIS_TYPE = {
+    "registry": "DBASE",
+    "congress-abstract": "ABST",
+    "press-release": "GEN",
+    "news": "NEWS",
+    "webpage": "ELEC",
+    "guideline": "RPRT",
+    "regulatory": "GOVDOC",
+}
 RIS_ENTRY_TYPE = {"article": "JOUR", "book": "BOOK", "incollection": "CHAP", "inbook": "CHAP", "inproceedings": "CPAPER"}
 
 

@@ -627,7 +627,6 @@ def calculator_numbers_are_consistent(records: list[Record], bib: Bibliography) 
                 yield Problem(r.path, r.line(where), field_name(where), f"a second {t['population']} entry", "one entry per population")
 
 
-
 # --- regulatory status --------------------------------------------------------------------
 # "Not approved" is a claim that goes stale without anyone editing the record, so it lives only in
 # a dated regulatory check (regulatory_checks), never in a therapy's or study's free text.
@@ -710,7 +709,6 @@ def approval_claims_carry_a_date(records: list[Record], bib: Bibliography) -> It
                     f'"{match.group(0)}" states a regulatory status without the date it was checked',
                     "say it in regulatory_checks (agency, checked, where, finding) on the therapy record, and drop it here",
                 )
-
 
 
 # --- notes speak to readers -----------------------------------------------------------------

@@ -165,7 +165,10 @@ def test_classification_page_prints_weights_cut_offs_and_says_it_is_not_diagnost
     # the criteria's own gate is printed with the table, so the PDF and a reader without JavaScript see it too
     flat = re.sub(r"\s+", " ", html_module.unescape(text))
     assert "Without a rash, a biopsy is needed." in flat
-    assert "Without a heliotrope rash, Gottron's papules or Gottron's sign, a patient is classified as having IIM only when muscle biopsy features are present" in flat
+    assert (
+        "Without a heliotrope rash, Gottron's papules or Gottron's sign, a patient is classified as having IIM only when muscle biopsy features are present"
+        in flat
+    )
 
 
 def test_classification_says_it_gives_no_exact_probability_and_no_subgroup(handbook_site):
@@ -442,4 +445,7 @@ def test_inconsistent_calculator_numbers_are_reported_with_their_lines(tmp_path)
     assert out.returncode != 0
     assert re.search(r"eular-acr-2017.yaml:\d+: score_model.categories: from_without_biopsy must .* rise", out.stdout + out.stderr)
     assert re.search(r"total-improvement-score.yaml:\d+: thresholds\[1\]: thresholds must rise", out.stdout + out.stderr)
-    assert re.search(r"eular-acr-2017.yaml:\d+: score_model.rash_or_biopsy.items\[2\]: \"Gottrons sign\" is not one of the items \(did you mean Gottron's sign\?\)", out.stdout + out.stderr)
+    assert re.search(
+        r"eular-acr-2017.yaml:\d+: score_model.rash_or_biopsy.items\[2\]: \"Gottrons sign\" is not one of the items \(did you mean Gottron's sign\?\)",
+        out.stdout + out.stderr,
+    )

@@ -58,5 +58,7 @@ def test_the_pipeline_dates_each_status_and_lists_trials_known_only_from_reports
     assert "MUSCLE (no registry id recorded; reported by press release" in text
     assert "Completed, as of 2025-09-17 (as announced by the sponsor, read 2026-12-07)" in text  # VALOR's topline
     # a status read on an old registry copy is dated by that copy and flagged, never by the day it was read
-    assert "SPIREA" in text and "as of 2024-04-23 (on a copy of the registry record, read 2026-12-01); not confirmed since 2024-04-23" in text
+    assert (
+        "SPIREA" in text and "as of 2024-04-23 (on a copy of the registry record, read 2026-12-01); not confirmed since 2024-04-23" in text
+    )
     assert "Recruiting (2026-12-01)" not in text

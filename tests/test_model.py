@@ -219,7 +219,9 @@ def test_a_status_older_than_six_months_is_not_confirmed_since_its_date():
 
 def test_a_status_whose_expected_completion_has_passed_is_not_confirmed():
     s = status_of(trial_status="recruiting", status_checked="2026-12-01", expected_completion="2026-02-28")
-    assert s.text == "Recruiting (registry read 2026-12-01); not confirmed since 2026-12-01 (its expected completion, 2026-02-28, has passed)"
+    assert (
+        s.text == "Recruiting (registry read 2026-12-01); not confirmed since 2026-12-01 (its expected completion, 2026-02-28, has passed)"
+    )
     # the same trial before its completion date is current
     assert not status_of(trial_status="recruiting", status_checked="2026-12-01", expected_completion="2027-02").unconfirmed_since
 
@@ -251,5 +253,8 @@ def test_key_points_of_a_subtype_keep_head_to_head_trials_apart_from_failed_ones
 
 def test_a_status_from_an_undated_copy_is_never_dated_by_the_day_it_was_read():
     s = status_of(trial_status="recruiting", status_checked="2026-12-01", status_source="registry-copy", status_as_of="undated")
-    assert s.text == "Recruiting (on a copy of the registry record, read 2026-12-01); not confirmed (the copy of the registry record read shows no date)"
+    assert (
+        s.text
+        == "Recruiting (on a copy of the registry record, read 2026-12-01); not confirmed (the copy of the registry record read shows no date)"
+    )
     assert "as of" not in s.text
