@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import latexcodec  # noqa: F401  (registers the "ulatex" codec)
@@ -166,6 +167,44 @@ def pmcid_url(entry: BibEntry) -> str:
     return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/" if pmcid else ""
 
 
+# --- notices that update a work ---------------------------------------------------------------
+# Written by the living-evidence watch (Crossref, PubMed) or by hand: `retraction`, `correction` and
+# `concern` fields, each "YYYY-MM-DD, doi:10.x/notice" (several separated by "; "). Every page
+# citing the work shows them, and a retracted work may be cited only where a record says why.
+NOTICE_FIELDS = {"retraction": "Retracted", "correction": "Corrected", "concern": "Expression of concern"}
+NOTICE_FORM = re.compile(r"^(\d{4}-\d{2}-\d{2}), (doi:10\.\d{4,9}/\S+|PMID \d+|https?://\S+)$")
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # retraction, correction or concern
+    date: str
+    source: str  # doi:..., PMID ... or a URL
+
+    @property
+    def label(self) -> str:
+        return NOTICE_FIELDS[self.kind]
+
+    @property
+    def url(self) -> str:
+        if self.source.startswith("doi:"):
+            return "https://doi.org/" + self.source[4:]
+        if self.source.startswith("PMID "):
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.source[5:]}/"
+        return self.source
+
+
+def notices(entry: BibEntry) -> list[Notice]:
+    """The notices recorded for a work, in date order; malformed ones are left to validation."""
+    found = []
+    for kind in NOTICE_FIELDS:
+        for part in _plain(entry.fields.get(kind, "")).split(";"):
+            match = NOTICE_FORM.match(part.strip())
+            if match:
+                found.append(Notice(kind, match.group(1), match.group(2)))
+    return sorted(found, key=lambda n: (n.date, n.kind))
+
+
 def sort_key(entry: BibEntry):
     return (first_author_surname(entry).casefold(), entry.fields.get("year", ""), entry.key)
 
@@ -198,6 +237,9 @@ __all__ = [
     "doi_url",
     "pmid_url",
     "pmcid_url",
+    "notices",
+    "Notice",
+    "NOTICE_FIELDS",
     "sort_key",
     "reference_groups",
     "reference_page",

@@ -354,6 +354,19 @@ class Handbook:
         published = any(k in entries and reference_kind(entries[k]) == "article" for k in study.data.get("citations") or [])
         return trial_status(study.data, today(), published)
 
+    def source_notices(self, record: Record) -> list[dict]:
+        """The retractions, corrections and expressions of concern of the references a record cites,
+        each with what the record says it means for it (source_notices), newest first."""
+        from .bibliography import notices
+
+        said = {n["cite"]: n["text"] for n in record.data.get("source_notices") or []}
+        found = []
+        for key in self.cited_on_page(record):
+            entry = self.bibliography.entries.get(key)
+            for notice in notices(entry) if entry is not None else []:
+                found.append({"key": key, "entry": entry, "notice": notice, "note": said.get(key, "")})
+        return sorted(found, key=lambda n: n["notice"].date, reverse=True)
+
     def cited_on_page(self, record: Record) -> list[str]:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))
 

@@ -18,7 +18,18 @@ from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from . import search
-from .bibliography import doi_url, format_reference, pmcid_url, pmid_url, reference_groups, reference_kind, reference_page, source_url
+from .bibliography import (
+    doi_url,
+    first_author_surname,
+    format_reference,
+    notices,
+    pmcid_url,
+    pmid_url,
+    reference_groups,
+    reference_kind,
+    reference_page,
+    source_url,
+)
 from .figures import study_name, therapy_groups
 from .keypoints import approval_date
 from .model import EVIDENCE_LEVELS, KIND_ORDER, REVIEW_INTERVAL_DAYS, SECTION, Evidence, Fields, Handbook
@@ -127,7 +138,9 @@ class PageRenderer:
         )
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
         self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding)
-        self.env.filters.update(json_data=json_data)  # calculators: record numbers handed to docs/assets/calculators.js
+        self.env.filters.update(
+            json_data=json_data, reference_title=self.reference_title
+        )  # calculators: record numbers handed to docs/assets/calculators.js
         self.env.globals.update(
             link=self.link,
             reference=lambda entry: Markup(reference_markdown(entry)),
@@ -177,6 +190,11 @@ class PageRenderer:
         if not keys:
             return Markup("")
         return Markup("[" + "; ".join(f"@{k}" for k in keys) + "]")
+
+    def reference_title(self, key: str) -> str:
+        """A reference named in a sentence: first author (or issuer) and year."""
+        entry = self.book.bibliography.entries[key]
+        return f"{first_author_surname(entry)} {entry.fields.get('year', '')}".strip()
 
     def render(self, template: str, path: str, **context) -> str:
         self.current, self.current_dir = path, posixpath.dirname(path)
@@ -290,7 +308,9 @@ def reference_markdown(entry) -> str:
         links.append(f"[{md_escape(entry.fields['pmcid'])}]({pmcid_url(entry)})")
     if source_url(entry) and not links:
         links.append(f"[{md_escape(_link_text(entry))}]({source_url(entry)})")
-    return " ".join([md_escape(format_reference(entry)), " · ".join(links)]).strip()
+    # a retraction, correction or expression of concern is read with the reference, wherever it is shown
+    flags = [f"**{n.label} {n.date}** ([notice]({n.url}))" for n in notices(entry)]
+    return " ".join([md_escape(format_reference(entry)), " · ".join(links), *flags]).strip()
 
 
 def render_pages(book: Handbook, **options) -> dict[str, str]:

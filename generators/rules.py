@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
-from .bibliography import KIND_ENTRY_TYPES, REFERENCE_KINDS, reference_kind
+from .bibliography import KIND_ENTRY_TYPES, NOTICE_FIELDS, NOTICE_FORM, REFERENCE_KINDS, notices, reference_kind
 from .load import KINDS, Bibliography, Record
 from .problems import Problem, close_match, field_name
 from .validate import _registry, schema_for
@@ -752,6 +752,55 @@ def notes_speak_to_readers(records: list[Record], bib: Bibliography) -> Iterable
                     f'"{match.group(0)}" tells how the record was edited, not what a reader needs to know',
                     "say what it means for the evidence, e.g. 'the full text could not be read' or 'not checked against "
                     "the label'; how a reference was checked goes in its verified field in references.bib",
+                )
+
+
+# --- retracted and corrected sources ---------------------------------------------------------
+
+
+@rule
+def notices_are_well_formed(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    for key, e in bib.entries.items():
+        for name in NOTICE_FIELDS:
+            for part in (e.fields.get(name) or "").split(";") if e.fields.get(name) else []:
+                if not NOTICE_FORM.match(part.strip()):
+                    yield Problem(
+                        bib.path,
+                        e.line,
+                        key,
+                        f'{name} "{part.strip()}" is not a dated notice',
+                        "write the notice's date and identifier, e.g. 2025-03-02, doi:10.1016/j.example.2025.01.001 "
+                        "(several separated by '; ')",
+                    )
+
+
+@rule
+def retracted_sources_are_acknowledged(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """A retracted work may stay cited (a page may need to say what was retracted) only where the
+    record says what the retraction means for it; a correction or concern is shown without that."""
+    for r in records:
+        said = {n.get("cite"): i for i, n in enumerate(r.data.get("source_notices") or [])}
+        for path, key in cited_keys(r):
+            entry = bib.entries.get(key)
+            retracted = [n for n in notices(entry) if n.kind == "retraction"] if entry is not None else []
+            if retracted and key not in said:
+                yield Problem(
+                    r.path,
+                    r.line(path),
+                    field_name(path),
+                    f"cites {key}, which was retracted on {retracted[0].date} ({retracted[0].source})",
+                    f"cite another source, or say what the retraction means for this record: source_notices: - cite: {key}, text: ...",
+                )
+        for key, i in said.items():
+            entry = bib.entries.get(key)
+            if entry is not None and not notices(entry):
+                at = ("source_notices", i, "cite")
+                yield Problem(
+                    r.path,
+                    r.line(at),
+                    field_name(at),
+                    f"{key} has no retraction, correction or concern in references.bib",
+                    "record the notice on the reference first (retraction, correction or concern), or remove this entry",
                 )
 
 

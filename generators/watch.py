@@ -1,6 +1,7 @@
-"""The living-evidence watch: what changed in the trial registries and in PubMed since the records were written.
+"""The living-evidence watch: what changed in the trial registries, at the FDA, in PubMed and in Crossref
+since the records were written.
 
-    python -m generators watch [--out FILE] [--fixtures DIR] [--apply-status] [--max-chars N]
+    python -m generators watch [--out FILE] [--fixtures DIR] [--apply-status] [--apply-notices] [--max-chars N]
 
 Registry check: every study record with `registry_ids`. NCT ids are read from the ClinicalTrials.gov
 API (version 2); the trial status, primary completion date, enrolment and posted results are compared
@@ -8,9 +9,18 @@ with the record. Other registries have no supported API: their ids are listed as
 Literature check: one PubMed search per therapy, per autoantibody and per trial (acronym or NCT id),
 for publications dated in a later year than the newest reference the record cites, leaving out
 those already in references.bib.
+Regulator check: for every therapy with `regulator_names`, openFDA's Drugs@FDA (approvals and
+supplements with their dates) and drug labels (boxed warning, indications, recent major changes),
+against the date of the record's FDA `regulatory_checks` entry. The EMA publishes no machine-readable
+medicines file whose address and format could be confirmed from here, so EMA checks stay by hand.
+Notice check: for every DOI in references.bib, Crossref's `updates:` filter (retractions, corrections,
+expressions of concern, Retraction Watch data included); for every PMID, PubMed's publication types
+("Retracted Publication"). `--apply-notices` writes new notices into references.bib
+(`retraction`, `correction`, `concern`), which the build then shows and validation acts on.
 
 The report (Markdown, on stdout and in --out) lists what changed and proposes YAML edits for the
-status fields only (`trial_status`, `status_checked`). Results, figures and summaries are never
+status fields only (`trial_status`, `status_checked`, `status_source`, `status_as_of`) and for the
+FDA regulatory check. Results, figures and summaries are never
 written: a person reads the registry entry or the paper first. `--apply-status` rewrites only those
 two lines of a record, in place, through a temporary file and a rename.
 
@@ -186,6 +196,10 @@ class Watch:
     searches: list[dict] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     searched: int = 0
+    regulators: list[RegulatorCheck] = field(default_factory=list)
+    not_watched: list[Record] = field(default_factory=list)  # therapies without regulator_names
+    notices: list[NoticeCheck] = field(default_factory=list)
+    references_checked: int = 0
 
     @property
     def changed(self) -> list[TrialCheck]:
@@ -196,8 +210,16 @@ class Watch:
         return [s for s in self.searches if s["new"]]
 
     @property
+    def regulator_changes(self) -> list[RegulatorCheck]:
+        return [c for c in self.regulators if c.findings]
+
+    @property
+    def new_notices(self) -> list[NoticeCheck]:
+        return [c for c in self.notices if c.new or c.pubmed_retracted]
+
+    @property
     def exit_code(self) -> int:
-        if self.changed or self.new_papers:
+        if self.changed or self.new_papers or self.regulator_changes or self.new_notices:
             return EXIT_CHANGES
         return EXIT_ERRORS if self.errors else EXIT_NOTHING
 
@@ -221,6 +243,163 @@ def check_registries(records: list[Record], fetcher, watch: Watch) -> None:
                 watch.errors.append(f"{record.path} ({_name(record)}): {error}")
                 continue
             watch.checks.append(compare(record, registry_id, entry, primary=nct_seen == 1))
+
+
+# --- regulator check (FDA) ---------------------------------------------------------------------
+
+MYOSITIS_WORDS = re.compile(r"myositis|dermatomyositis|polymyositis|myopath", re.IGNORECASE)
+
+
+@dataclass
+class RegulatorCheck:
+    record: Record
+    checked: str  # the date of the record's FDA check ("" when it has none)
+    finding: str  # what that check found
+    findings: list[str] = field(default_factory=list)
+    suggested: str = ""  # the finding the new data point to
+    boxed_warning: str = ""  # the label's boxed warning, when the record lists none
+
+
+def _fda_check(record: Record) -> dict:
+    return next((c for c in record.data.get("regulatory_checks") or [] if c.get("agency") == "FDA"), {})
+
+
+def compare_fda(record: Record, applications: list[dict], labels: list[dict]) -> RegulatorCheck:
+    fda = _fda_check(record)
+    checked, finding = str(fda.get("checked") or ""), str(fda.get("finding") or "")
+    check = RegulatorCheck(record, checked, finding, suggested=finding)
+    since = checked or "0000-00-00"
+    for app in applications:
+        brands = f" ({', '.join(app['brands'])})" if app["brands"] else ""
+        for sub in app["submissions"]:
+            if sub["status"] != "AP" or not sub["date"] or sub["date"] <= since:
+                continue
+            what = sub["class"] or sub["type"]
+            if sub["type"] == "ORIG":
+                check.findings.append(f"New approval: {app['application']}{brands}, approved {sub['date']} ({what}).")
+                if check.suggested in ("no-approval", ""):
+                    check.suggested = "other-indications"
+            elif "efficacy" in what.lower():
+                check.findings.append(
+                    f"Efficacy supplement {sub['number']} to {app['application']}{brands} approved {sub['date']}: "
+                    "a new or changed indication; read the label's indications."
+                )
+            elif "label" in what.lower():
+                check.findings.append(f"Labelling supplement {sub['number']} to {app['application']}{brands} approved {sub['date']}.")
+    boxed_recorded = any(w.get("boxed") for w in (record.data.get("safety") or {}).get("warnings") or [])
+    for label in labels:
+        name = ", ".join(label["brands"]) or label["set_id"]
+        if MYOSITIS_WORDS.search(label["indications"]) and finding != "myositis-approval":
+            check.findings.append(f"The {name} label's indications mention myositis; the record's FDA finding is {finding or 'missing'}.")
+            check.suggested = "myositis-approval"
+        if label["boxed_warning"] and not boxed_recorded and not check.boxed_warning:
+            check.boxed_warning = label["boxed_warning"]
+            check.findings.append(f"The {name} label has a boxed warning; the record lists none.")
+        for change in label["recent_changes"]:
+            if change["month"] > since[:7]:
+                check.findings.append(f"The {name} label changed after the record's check: {change['section']} ({change['month']}).")
+    check.findings = list(dict.fromkeys(check.findings))
+    return check
+
+
+def check_regulators(records: list[Record], fetcher, watch: Watch) -> None:
+    from .watch_net import NetError
+
+    for record in records:
+        if record.kind != "therapy":
+            continue
+        names = record.data.get("regulator_names") or []
+        if not names:
+            watch.not_watched.append(record)
+            continue
+        applications, labels = [], []
+        try:
+            for name in names:
+                applications += fetcher.fda_applications(str(name))
+                labels += fetcher.fda_labels(str(name))
+        except NetError as error:
+            watch.errors.append(f"{record.path} ({record.data.get('title', record.id)}): {error}")
+            continue
+        watch.regulators.append(compare_fda(record, applications, labels))
+
+
+# --- notices on the references (retractions, corrections, concerns) ----------------------------
+
+
+@dataclass
+class NoticeCheck:
+    key: str
+    doi: str
+    new: list[dict] = field(default_factory=list)  # notices Crossref knows that references.bib does not
+    pubmed_retracted: bool = False  # PubMed marks the work retracted, and references.bib has no retraction
+
+
+def check_notices(bib, fetcher, watch: Watch) -> None:
+    from .bibliography import notices
+    from .watch_net import NetError
+
+    by_pmid = {}
+    for key, entry in sorted(bib.entries.items()):
+        doi, pmid = entry.fields.get("doi", "").strip(), entry.fields.get("pmid", "").strip()
+        if not doi and not pmid:
+            continue
+        watch.references_checked += 1
+        check = NoticeCheck(key, doi)
+        recorded = {(n.kind, n.source.lower()) for n in notices(entry)}
+        if doi:
+            try:
+                found = fetcher.crossref_notices(doi)
+            except NetError as error:
+                watch.errors.append(f"references.bib ({key}): {error}")
+                found = []
+            check.new = [n for n in found if n["kind"] and n["date"] and (n["kind"], n["notice"].lower()) not in recorded]
+        if pmid:
+            by_pmid[pmid] = (check, any(kind == "retraction" for kind, _ in recorded))
+        watch.notices.append(check)
+    pmids = sorted(by_pmid)
+    for start in range(0, len(pmids), 200):
+        try:
+            summaries = fetcher.pubmed_summaries(pmids[start : start + 200])
+        except NetError as error:
+            watch.errors.append(f"PubMed publication types: {error}")
+            continue
+        for pmid, summary in summaries.items():
+            check, retraction_recorded = by_pmid[pmid]
+            retracted = "Retracted Publication" in summary.get("pubtype", [])
+            check.pubmed_retracted = retracted and not retraction_recorded and not any(n["kind"] == "retraction" for n in check.new)
+
+
+def apply_notices(root: Path, bib, watch: Watch) -> list[str]:
+    """Add the new notices to their entries in references.bib (a field line each, before the closing
+    brace); everything else stays byte for byte."""
+    path = root / "references.bib"
+    text = path.read_text(encoding="utf-8")
+    done = []
+    for check in watch.new_notices:
+        if not check.new:
+            continue
+        entry = bib.entries[check.key]
+        start = re.search(r"@\w+\{" + re.escape(check.key) + r",", text)
+        end = text.find("\n}", start.end()) if start else -1
+        if not start or end < 0:
+            done.append(f"{check.key}: not changed, its entry could not be found; add the notices by hand")
+            continue
+        by_kind: dict[str, list[str]] = {}
+        for n in check.new:
+            by_kind.setdefault(n["kind"], []).append(f"{n['date']}, {n['notice']}")
+        lines = []
+        for kind, values in by_kind.items():
+            old = entry.fields.get(kind, "").strip()
+            if old:
+                done.append(f"{check.key}: not changed, it already has a {kind} field; add {'; '.join(values)} by hand")
+                continue
+            lines.append(f'    {kind} = "{"; ".join(values)}"')
+        if lines:
+            body = text[:end].rstrip()
+            text = body + ("" if body.endswith(",") else ",") + "\n" + ",\n".join(lines) + text[end:]
+            done.append(f"{check.key}: " + "; ".join(line.strip() for line in lines))
+    _write_atomically(path, text.encode("utf-8"))
+    return done
 
 
 # --- literature check --------------------------------------------------------------------------
@@ -315,42 +494,38 @@ def _replace_value(line: bytes, key: str, value: str) -> bytes:
     return m.group(1) + m.group(2) + value.encode() + m.group(2) + m.group(4) + (m.group(5) or b"")
 
 
-def apply_status(root: Path, check: TrialCheck, today: str) -> str:
-    """Rewrite the trial_status and status_checked lines of one record; the rest stays byte for byte."""
-    record = check.record
-    if "trial_status" not in record.data:
-        return f"{record.path}: not changed, the record has no `trial_status` line yet (schema 1); edit it by hand"
-    path = root / record.path
-    raw = path.read_bytes()
-    lines = raw.splitlines(keepends=True)
+def status_fields(check: TrialCheck, today: str) -> list[tuple[str, str]]:
+    """What a status read from ClinicalTrials.gov itself sets: the status, the day it was read, that
+    the registry was the source, and the date the status refers to (the entry's last update)."""
+    fields = [("trial_status", check.new_status or ""), ("status_checked", today), ("status_source", "registry")]
+    if check.last_update:
+        fields.append(("status_as_of", check.last_update))
+    return fields
 
-    def top_level(key: str) -> int | None:
-        number = record.lines.get((key,))
-        if number is None:
-            return None
-        index = number - 1
-        # the loader gives the line of the value; a top-level key sits on the same line
-        if 0 <= index < len(lines) and lines[index].startswith(key.encode() + b":"):
-            return index
-        raise ValueError(f"`{key}` is not on a line of its own")
 
-    try:
-        at = top_level("trial_status")
-        lines[at] = _replace_value(lines[at], "trial_status", check.new_status)
-        checked = top_level("status_checked")
-        if checked is not None:
-            lines[checked] = _replace_value(lines[checked], "status_checked", today)
-        else:
-            ending = b"\r\n" if lines[at].endswith(b"\r\n") else b"\n"
-            if not lines[at].endswith(b"\n"):
-                lines[at] += ending
-            lines.insert(at + 1, f"status_checked: {today}".encode() + ending)
-    except ValueError as error:
-        return f"{record.path}: not changed, {error}; edit it by hand"
+def _set_top_level(lines: list[bytes], fields: list[tuple[str, str]]) -> None:
+    """Set each top-level `key: value` line in place, or insert it after the previous field's line."""
+    at = None
+    for key, value in fields:
+        found = next((i for i, line in enumerate(lines) if line.startswith(key.encode() + b":")), None)
+        if found is not None:
+            lines[found] = _replace_value(lines[found], key, value)
+            at = found
+            continue
+        if at is None:
+            raise ValueError(f"there is no `{key}` line to change")
+        ending = b"\r\n" if lines[at].endswith(b"\r\n") else b"\n"
+        if not lines[at].endswith(b"\n"):
+            lines[at] += ending
+        lines.insert(at + 1, f"{key}: {value}".encode() + ending)
+        at += 1
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(b"".join(lines))
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, path.stat().st_mode & 0o777)
@@ -358,7 +533,23 @@ def apply_status(root: Path, check: TrialCheck, today: str) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return f"{record.path}: trial_status set to {check.new_status}, status_checked to {today}"
+
+
+def apply_status(root: Path, check: TrialCheck, today: str) -> str:
+    """Rewrite the status lines of one record (adding those missing); the rest stays byte for byte."""
+    record = check.record
+    if "trial_status" not in record.data:
+        return f"{record.path}: not changed, the record has no `trial_status` line yet (schema 1); edit it by hand"
+    path = root / record.path
+    lines = path.read_bytes().splitlines(keepends=True)
+    fields = status_fields(check, today)
+    try:
+        _set_top_level(lines, fields)
+    except ValueError as error:
+        return f"{record.path}: not changed, {error}; edit it by hand"
+    _write_atomically(path, b"".join(lines))
+    said = ", ".join(f"{key} set to {value}" for key, value in fields)
+    return f"{record.path}: {said}" + (" (the registry entry's last update)" if check.last_update else "")
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -376,7 +567,7 @@ def _edit(check: TrialCheck, today: str) -> str:
     lines = [f"# {record.path}, line {line} (now: {now_field}: {now})"]
     if now_field == "status":
         lines.append("# schema 1 record: the registry status moves to trial_status with the migration to schema 2")
-    lines += [f"trial_status: {check.new_status}", f"status_checked: {today}"]
+    lines += [f"{key}: {value}" for key, value in status_fields(check, today)]
     return "```yaml\n" + "\n".join(lines) + "\n```"
 
 
@@ -391,6 +582,8 @@ def render(watch: Watch) -> str:
         f"**Result: {verdict}.** {len(watch.changed)} of {len(watch.checks)} registry entries checked differ from the records; "
         f"{len(watch.not_checked)} registry ids not checked automatically; "
         f"{len(watch.new_papers)} of {watch.searched} PubMed searches found publications not in references.bib; "
+        f"{len(watch.regulator_changes)} of {len(watch.regulators)} therapies changed at the FDA since their check; "
+        f"{len(watch.new_notices)} of {watch.references_checked} references have new retraction, correction or concern notices; "
         f"{len(watch.errors)} checks failed.",
         "",
         "Nothing here has been written into a record. Read the registry entry or the paper first; "
@@ -398,7 +591,7 @@ def render(watch: Watch) -> str:
         "",
     ]
     if watch.applied:
-        out += ["## Status edits applied (--apply-status)", ""] + [f"- {a}" for a in watch.applied] + [""]
+        out += ["## Edits applied (--apply-status, --apply-notices)", ""] + [f"- {a}" for a in watch.applied] + [""]
 
     out += ["## Registry: what changed", ""]
     if not watch.changed:
@@ -460,6 +653,8 @@ def render(watch: Watch) -> str:
             )
         out.append("")
 
+    out += _render_regulators(watch)
+    out += _render_notices(watch)
     if watch.errors:
         out += ["## Checks that failed", ""] + [f"- {e}" for e in watch.errors] + [""]
     out += [
@@ -468,6 +663,75 @@ def render(watch: Watch) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+EMA_NOT_WATCHED = (
+    "The EMA is not checked automatically: it publishes downloadable medicine data, but no machine-readable "
+    "file whose address and format could be confirmed, and the watch does not scrape web pages. Check the "
+    "EPAR by hand and date it in `regulatory_checks` (agency: EMA)."
+)
+
+
+def _render_regulators(watch: Watch) -> list[str]:
+    out = ["## Regulators: FDA (Drugs@FDA and drug labels, through openFDA)", ""]
+    if watch.regulators and not watch.regulator_changes:
+        out += [f"None of the {len(watch.regulators)} therapies checked changed at the FDA since its record's check.", ""]
+    for check in watch.regulator_changes:
+        record = check.record
+        title = record.data.get("title", record.id)
+        recorded = f"checked {check.checked}, finding {check.finding}" if check.checked else "no FDA check recorded"
+        out += [f"### {title}", "", f"Record `{record.path}` ({recorded}).", ""]
+        out += [f"- {finding}" for finding in check.findings] + [""]
+        out += [
+            "Proposed edit, after reading Drugs@FDA and the label (the note and citation are yours to write):",
+            "",
+            "```yaml",
+            "regulatory_checks:",
+            "  - agency: FDA",
+            f"    checked: {watch.today}",
+            "    where: Drugs@FDA and the FDA label (openFDA)",
+            f"    finding: {check.suggested or 'other-indications'}",
+            "    note: >-",
+            "      (what the label's indications and warnings say now, in your own words)",
+            "    cite: [(the label or approval record read, kind = regulatory)]",
+            "```",
+            "",
+        ]
+        if check.boxed_warning:
+            quoted = " ".join(check.boxed_warning.split())
+            out += [f'The label\'s boxed warning begins: "{quoted[:300]}{"…" if len(quoted) > 300 else ""}"', ""]
+            out += ["Add it under `safety.warnings` with `boxed: true`, in your own words, citing the label.", ""]
+    if watch.not_watched:
+        names = ", ".join(str(r.data.get("title", r.id)) for r in watch.not_watched)
+        out += [f"Not checked (no `regulator_names`: not a medicine, or not yet named): {names}.", ""]
+    out += [EMA_NOT_WATCHED, ""]
+    return out
+
+
+def _render_notices(watch: Watch) -> list[str]:
+    out = ["## References: retractions, corrections and expressions of concern (Crossref, PubMed)", ""]
+    if not watch.new_notices:
+        out += [f"No new notice on the {watch.references_checked} references checked.", ""]
+    for check in watch.new_notices:
+        out += [f"### {check.key}" + (f" (doi:{check.doi})" if check.doi else ""), ""]
+        for n in check.new:
+            source = f", from {n['source']}" if n["source"] else ""
+            out.append(f"- Crossref: {n['type']} on {n['date']}, notice {n['notice']}{source}.")
+        if check.pubmed_retracted:
+            out.append("- PubMed lists this work as a Retracted Publication, and references.bib records no retraction: find the notice.")
+        out.append("")
+        fields = {}
+        for n in check.new:
+            fields.setdefault(n["kind"], []).append(f"{n['date']}, {n['notice']}")
+        if fields:
+            out += ["Proposed references.bib fields (`--apply-notices` writes them):", "", "```bibtex"]
+            out += [f'{kind} = "{"; ".join(values)}",' for kind, values in fields.items()] + ["```", ""]
+        out += [
+            "Every page citing it then shows the notice; a retracted work stays cited only where the record says, in "
+            "`source_notices`, what the retraction means for it.",
+            "",
+        ]
+    return out
 
 
 def truncate(report: str, limit: int | None) -> str:
@@ -485,7 +749,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--fixtures", type=Path, help="answer requests from recorded responses in this folder (no network)")
     parser.add_argument("--apply-status", action="store_true", help="rewrite trial_status and status_checked of changed records in place")
     parser.add_argument("--max-chars", type=int, help="cut the written report to this length (a GitHub issue holds 65,536)")
-    parser.add_argument("--no-literature", action="store_true", help="check the registries only")
+    parser.add_argument("--no-literature", action="store_true", help="leave out the PubMed searches for new publications")
+    parser.add_argument("--no-regulators", action="store_true", help="leave out the FDA check")
+    parser.add_argument("--no-notices", action="store_true", help="leave out the retraction and correction check")
+    parser.add_argument("--apply-notices", action="store_true", help="write new notices into references.bib")
 
 
 def _repo_url() -> str:
@@ -511,17 +778,33 @@ def make_fetcher(fixtures: Path | None = None, **overrides):
     return Fetcher(**settings)
 
 
-def run(root: Path, fetcher, today: str, *, literature: bool = True, apply: bool = False) -> Watch:
+def run(
+    root: Path,
+    fetcher,
+    today: str,
+    *,
+    literature: bool = True,
+    regulators: bool = True,
+    notices: bool = True,
+    apply: bool = False,
+    apply_notices_: bool = False,
+) -> Watch:
     records, bib, problems = load(root)
     watch = Watch(today)
     watch.errors += [f"{p.path}:{p.line}: {p.message} (this file was not checked)" for p in problems]
     check_registries(records, fetcher, watch)
     if literature:
         check_literature(records, bib, fetcher, watch)
+    if regulators:
+        check_regulators(records, fetcher, watch)
+    if notices:
+        check_notices(bib, fetcher, watch)
     if apply:
         for check in watch.checks:
             if check.new_status:
                 watch.applied.append(apply_status(root, check, today))
+    if apply_notices_ and watch.new_notices:
+        watch.applied += apply_notices(root, bib, watch)
     return watch
 
 
@@ -531,7 +814,16 @@ def run_command(args) -> int:
     if args.fixtures is not None and not args.fixtures.is_dir():
         print(f"error: --fixtures {args.fixtures} is not a folder", file=sys.stderr)
         return EXIT_ERRORS
-    watch = run(args.root, make_fetcher(args.fixtures), today().isoformat(), literature=not args.no_literature, apply=args.apply_status)
+    watch = run(
+        args.root,
+        make_fetcher(args.fixtures),
+        today().isoformat(),
+        literature=not args.no_literature,
+        regulators=not args.no_regulators,
+        notices=not args.no_notices,
+        apply=args.apply_status,
+        apply_notices_=args.apply_notices,
+    )
     report = render(watch)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)

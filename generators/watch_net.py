@@ -1,4 +1,5 @@
-"""All the network code of the living-evidence watch: ClinicalTrials.gov API v2 and NCBI E-utilities.
+"""All the network code of the living-evidence watch: ClinicalTrials.gov API v2, NCBI E-utilities,
+openFDA (Drugs@FDA and drug labels) and Crossref (notices that update a work).
 
 One `Fetcher` makes every request: a timeout on each, retries with back-off on timeouts, dropped
 connections, HTTP 429 and 5xx (a 429's Retry-After is honoured), a polite pause between requests to
@@ -26,11 +27,16 @@ CTGOV_STUDY = "https://clinicaltrials.gov/api/v2/studies/{}"
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 ESEARCH = EUTILS + "esearch.fcgi"
 ESUMMARY = EUTILS + "esummary.fcgi"
+OPENFDA_DRUGSFDA = "https://api.fda.gov/drug/drugsfda.json"
+OPENFDA_LABEL = "https://api.fda.gov/drug/label.json"
+CROSSREF_WORKS = "https://api.crossref.org/works"
 TOOL = "iim-handbook-watch"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # Seconds between two requests to one host. ClinicalTrials.gov asks for no published figure; about
 # one request a second stays well below the ~50 a minute it is commonly said to tolerate.
-INTERVALS = {"clinicaltrials.gov": 1.2, "eutils.ncbi.nlm.nih.gov": 0.34}
+# openFDA allows 240 requests a minute without a key; Crossref asks polite users to stay well under
+# its published limits and to say who they are (the User-Agent names the repository).
+INTERVALS = {"clinicaltrials.gov": 1.2, "eutils.ncbi.nlm.nih.gov": 0.34, "api.fda.gov": 0.3, "api.crossref.org": 0.2}
 NCBI_INTERVAL_WITH_KEY = 0.1
 
 
@@ -160,6 +166,53 @@ class Fetcher:
             raise NetError(f"PubMed summaries: the response is not valid JSON ({_start(response.text)})") from None
         return parse_esummary_json(payload)
 
+    # --- openFDA -----------------------------------------------------------------------------
+
+    def _openfda(self, url: str, name: str, what: str) -> list[dict]:
+        """The results of one openFDA search by generic name; none when openFDA answers 404 NOT_FOUND."""
+        params = {"search": f'openfda.generic_name:"{name}"', "limit": 25}
+        try:
+            response = self.get(url, params, what=what)
+        except NetError as error:
+            if error.status == 404:  # openFDA's answer to a search that matches nothing
+                return []
+            raise
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        results = payload.get("results") if isinstance(payload, dict) else None
+        if not isinstance(results, list):
+            raise NetError(f"{what}: the response has no results list; the API may have changed")
+        return results
+
+    def fda_applications(self, name: str) -> list[dict]:
+        """Drugs@FDA applications for a generic name, with every submission and its date."""
+        what = f"Drugs@FDA ({name})"
+        return [parse_drugsfda(r) for r in self._openfda(OPENFDA_DRUGSFDA, name, what) if isinstance(r, dict)]
+
+    def fda_labels(self, name: str) -> list[dict]:
+        """The FDA labels (structured product labels) for a generic name: boxed warning, indications,
+        recent major changes and the label's effective date."""
+        what = f"FDA label ({name})"
+        return [parse_label(r) for r in self._openfda(OPENFDA_LABEL, name, what) if isinstance(r, dict)]
+
+    # --- Crossref ----------------------------------------------------------------------------
+
+    def crossref_notices(self, doi: str) -> list[dict]:
+        """Works that update this DOI (retractions, corrections, expressions of concern), from the
+        Crossref REST API filter `updates:`, which also carries the Retraction Watch data."""
+        what = f"Crossref updates of {doi}"
+        response = self.get(CROSSREF_WORKS, {"filter": f"updates:{doi}", "rows": 20}, what=what)
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        items = (payload.get("message") or {}).get("items") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise NetError(f"{what}: the response has no message.items; the API may have changed")
+        return parse_crossref_updates(items, doi)
+
 
 def _start(text: str, limit: int = 60) -> str:
     text = " ".join((text or "").split()).replace("`", "'")
@@ -238,6 +291,91 @@ def parse_esummary_json(payload) -> dict[str, dict]:
     return found
 
 
+def _fda_date(value) -> str:
+    text = str(value or "")
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if re.fullmatch(r"\d{8}", text) else ""
+
+
+def parse_drugsfda(result: dict) -> dict:
+    products = [p for p in result.get("products") or [] if isinstance(p, dict)]
+    submissions = []
+    for s in result.get("submissions") or []:
+        if not isinstance(s, dict):
+            continue
+        submissions.append(
+            {
+                "type": str(s.get("submission_type", "")),
+                "number": str(s.get("submission_number", "")),
+                "status": str(s.get("submission_status", "")),
+                "date": _fda_date(s.get("submission_status_date")),
+                "class": str(s.get("submission_class_code_description") or s.get("submission_class_code") or ""),
+            }
+        )
+    return {
+        "application": str(result.get("application_number", "")),
+        "brands": sorted({str(p.get("brand_name")) for p in products if p.get("brand_name")}),
+        "submissions": submissions,
+    }
+
+
+# "Boxed Warning 6/2025", "Indications and Usage, Psoriatic Arthritis ( 1.2 ) 10/2025": a section and its month.
+RECENT_CHANGE = re.compile(r"([A-Z][^()0-9]*?(?:\([^)]*\))?[^()0-9]*?)\s*(\d{1,2})/(\d{4})")
+
+
+def parse_label(result: dict) -> dict:
+    def text(name: str) -> str:
+        value = result.get(name)
+        return " ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+
+    openfda = result.get("openfda") if isinstance(result.get("openfda"), dict) else {}
+    changes = []
+    for section, month, year in RECENT_CHANGE.findall(text("recent_major_changes")):
+        changes.append({"section": " ".join(section.split()).strip(" ,;"), "month": f"{year}-{int(month):02d}"})
+    return {
+        "set_id": str(result.get("set_id", "")),
+        "brands": [str(b) for b in openfda.get("brand_name") or []],
+        "effective": _fda_date(result.get("effective_time")),
+        "boxed_warning": text("boxed_warning").strip(),
+        "indications": text("indications_and_usage").strip(),
+        "recent_changes": changes,
+    }
+
+
+NOTICE_TYPES = {  # Crossref update types -> the handbook's notice fields
+    "retraction": "retraction",
+    "withdrawal": "retraction",
+    "removal": "retraction",
+    "correction": "correction",
+    "erratum": "correction",
+    "corrigendum": "correction",
+    "expression_of_concern": "concern",
+    "expression-of-concern": "concern",
+}
+
+
+def parse_crossref_updates(items: list, doi: str) -> list[dict]:
+    found = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for update in item.get("update-to") or []:
+            if not isinstance(update, dict) or str(update.get("DOI", "")).lower() != doi.lower():
+                continue
+            parts = ((update.get("updated") or {}).get("date-parts") or [[]])[0]
+            date = "-".join(f"{int(p):02d}" if i else str(p) for i, p in enumerate(parts[:3])) if parts else ""
+            kind = NOTICE_TYPES.get(str(update.get("type", "")).lower())
+            found.append(
+                {
+                    "kind": kind or "",
+                    "type": str(update.get("type", "")),
+                    "date": date if len(date) == 10 else "",
+                    "notice": f"doi:{item.get('DOI')}" if item.get("DOI") else "",
+                    "source": str(update.get("source", "")),
+                }
+            )
+    return found
+
+
 # --- recorded responses -----------------------------------------------------------------------
 
 
@@ -259,6 +397,10 @@ class ReplaySession:
                                  case (a quoted phrase or a registry id); missing: no matches
     DIR/pubmed/esummary.json     one ESummary reply holding every summary; each request gets the
                                  PMIDs it asked for, as the service does
+    DIR/openfda/drugsfda-<name>.json, DIR/openfda/label-<name>.json
+                                 openFDA replies for a generic name (spaces as hyphens); missing:
+                                 HTTP 404 NOT_FOUND, as openFDA answers a search without matches
+    DIR/crossref/<doi>.json      the Crossref reply for `filter=updates:<doi>` (/ as _); missing: no notices
     """
 
     def __init__(self, folder: Path):
@@ -284,6 +426,18 @@ class ReplaySession:
             for uid in wanted:
                 result[uid] = recorded["result"].get(uid, {"uid": uid, "error": "cannot get document summary"})
             return _Reply(200, json.dumps({"header": recorded.get("header", {}), "result": result}).encode(), "application/json", url)
+        if url in (OPENFDA_DRUGSFDA, OPENFDA_LABEL):
+            name = re.search(r'"([^"]+)"', str(params.get("search", "")))
+            stem = "drugsfda" if url == OPENFDA_DRUGSFDA else "label"
+            path = self.folder / "openfda" / f"{stem}-{(name.group(1) if name else '').replace(' ', '-')}.json"
+            if path.exists():
+                return _Reply(200, path.read_bytes(), "application/json", url)
+            return _Reply(404, b'{"error": {"code": "NOT_FOUND", "message": "No matches found!"}}', "application/json", url)
+        if url == CROSSREF_WORKS:
+            doi = str(params.get("filter", "")).removeprefix("updates:")
+            path = self.folder / "crossref" / (doi.replace("/", "_") + ".json")
+            body = path.read_bytes() if path.exists() else b'{"status": "ok", "message": {"items": []}}'
+            return _Reply(200, body, "application/json", url)
         return _Reply(404, b"not recorded", "text/plain", url)
 
 

@@ -59,6 +59,27 @@ def test_a_therapy_page_dates_each_regulatory_check_and_names_where_it_was_made(
     assert "Fixture note on the indications the label lists." in line and "[^fixture2020]" in line
 
 
+def test_a_page_citing_a_retracted_source_says_so_with_the_date_and_the_records_reading(project):
+    edit(
+        project, "references.bib", "  pmid = {10000002}\n", "  pmid = {10000002},\n  retraction = {2026-05-04, doi:10.5555/retraction.1}\n"
+    )
+    edit(
+        project,
+        "evidence/study/fixture-trial.yaml",
+        "therapies: [ivig]",
+        "therapies: [ivig]\nsource_notices:\n  - cite: trialist2021\n    text: The whole trial report was retracted; its results are kept here only to show what was withdrawn.",
+    )
+    result = generate(project)
+    assert result.returncode == 0, result.stderr
+    page = (project / "build" / "docs" / "studies" / "fixture-trial.md").read_text()
+    box = page.split('!!! danger "Sources retracted or corrected"', 1)[1].split("\n\n#", 1)[0]
+    assert "- Retracted on 2026-05-04: Trialist 2021 [^trialist2021] The whole trial report was retracted" in box
+    # the reference itself carries the notice wherever it is listed (footnotes, reference pages, PDF)
+    assert "**Retracted 2026-05-04** ([notice](https://doi.org/10.5555/retraction.1))" in page
+    therapy = (project / "build" / "docs" / "therapies" / "ivig.md").read_text()
+    assert "**Retracted 2026-05-04**" in therapy  # cited there through the study table
+
+
 def test_second_build_writes_nothing_and_a_removed_record_leaves(project):
     assert generate(project).returncode == 0
     again = generate(project)

@@ -76,6 +76,18 @@ CASES = {
         "summary: A fixture therapy; its dose was not seen on a stored page.",
         'evidence/therapy/ivig.yaml:5: summary: "was not seen" tells how the record was edited, not what a reader needs to know',
     ),
+    "a retracted source cited without a word on what it means": (
+        "references.bib",
+        "  pmid = {10000002}\n",
+        "  pmid = {10000002},\n  retraction = {2026-05-04, doi:10.5555/retraction.1}\n",
+        "evidence/study/fixture-trial.yaml:6: citations[0]: cites trialist2021, which was retracted on 2026-05-04 (doi:10.5555/retraction.1)",
+    ),
+    "a notice without its date": (
+        "references.bib",
+        "  pmid = {10000002}\n",
+        "  pmid = {10000002},\n  correction = {doi:10.5555/erratum.1}\n",
+        'trialist2021: correction "doi:10.5555/erratum.1" is not a dated notice',
+    ),
 }
 
 

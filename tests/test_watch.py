@@ -89,6 +89,8 @@ def test_report_on_the_recorded_responses_names_each_change_and_proposes_the_edi
         "# evidence/study/watch-alpha.yaml, line 10 (now: trial_status: recruiting)\n"
         "trial_status: active-not-recruiting\n"
         "status_checked: 2026-12-01\n"
+        "status_source: registry\n"
+        "status_as_of: 2026-11-20\n"
         "```"
     ) in report
     assert "| Primary completion | 2027-06 | 2027-09 (estimated) | **changed** |" in report
@@ -121,7 +123,7 @@ def test_report_on_the_recorded_responses_names_each_change_and_proposes_the_edi
 
 def test_nothing_changed_exits_0(project, tmp_path, monkeypatch):
     (project / "evidence" / "therapy" / "watchimab.yaml").unlink()  # its search finds new papers
-    code, report = cli(only(project, "watch-gamma"), tmp_path, monkeypatch)
+    code, report = cli(only(project, "watch-gamma"), tmp_path, monkeypatch, "--no-notices")
     assert code == 0
     assert "**Result: nothing changed.**" in report
     assert "No registered trial differs from its record." in report
@@ -130,7 +132,7 @@ def test_nothing_changed_exits_0(project, tmp_path, monkeypatch):
 
 
 def test_only_errors_exit_2(project, tmp_path, monkeypatch):
-    code, report = cli(only(project, "watch-epsilon"), tmp_path, monkeypatch, "--no-literature")
+    code, report = cli(only(project, "watch-epsilon"), tmp_path, monkeypatch, "--no-literature", "--no-regulators", "--no-notices")
     assert code == 2
     assert "**Result: no change found, but some checks failed.**" in report
     assert "- evidence/study/watch-epsilon.yaml (WATCH-EPSILON): ClinicalTrials.gov NCT99990005: the response is not valid JSON" in report
@@ -190,7 +192,7 @@ def test_a_timeout_is_retried_then_given_up(clock):
 def test_a_failed_trial_is_reported_and_the_watch_goes_on(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), status=502)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), body=recorded("NCT99990002"), content_type="application/json")
-    watch = run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False)
+    watch = run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False)
     report = render(watch)
     assert watch.exit_code == 1
     assert "- evidence/study/watch-alpha.yaml (WATCH-ALPHA): ClinicalTrials.gov NCT99990001: HTTP 502; gave up after 4 attempts" in report
@@ -202,7 +204,9 @@ def test_malformed_json_and_an_unknown_id_are_errors_only(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), body="<html>Service unavailable</html>", content_type="text/html")
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), status=404, body="Not Found")
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990003"), json={"studies": []})
-    watch = run(only(project, "watch-alpha", "watch-beta", "watch-gamma"), fetcher(clock), TODAY, literature=False)
+    watch = run(
+        only(project, "watch-alpha", "watch-beta", "watch-gamma"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False
+    )
     report = render(watch)
     assert watch.exit_code == 2
     assert "NCT99990001: the response is not valid JSON (it starts `<html>Service unavailable</html>`)" in report
@@ -215,7 +219,7 @@ def test_malformed_json_and_an_unknown_id_are_errors_only(project, clock):
 def test_malformed_xml_from_pubmed_is_reported(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990003"), body=recorded("NCT99990003"), content_type="application/json")
     responses.add(responses.GET, ESEARCH, body="<eSearchResult><Count>2</Count><IdList><Id>1</Id>", content_type="text/xml")
-    watch = run(only(project, "watch-gamma"), fetcher(clock), TODAY)
+    watch = run(only(project, "watch-gamma"), fetcher(clock), TODAY, regulators=False, notices=False)
     report = render(watch)
     assert watch.exit_code == 2
     assert "(Therapy: Watchimab): PubMed search: the response is not valid XML" in report
@@ -280,10 +284,13 @@ def test_apply_status_rewrites_two_lines_and_keeps_every_other_byte(project, tmp
     expected = before_alpha.replace(
         b"trial_status: recruiting  # as the registry gave it in June\n",
         b"trial_status: active-not-recruiting  # as the registry gave it in June\n",
-    ).replace(b"status_checked: '2026-06-01'\n", b"status_checked: '2026-12-01'\n")
+    ).replace(b"status_checked: '2026-06-01'\n", b"status_checked: '2026-12-01'\nstatus_source: registry\nstatus_as_of: 2026-11-20\n")
     assert after == expected != before_alpha
     assert beta.read_bytes() == before_beta  # schema 1: no trial_status line to rewrite
-    assert "- evidence/study/watch-alpha.yaml: trial_status set to active-not-recruiting, status_checked to 2026-12-01" in report
+    assert (
+        "- evidence/study/watch-alpha.yaml: trial_status set to active-not-recruiting, status_checked set to 2026-12-01, "
+        "status_source set to registry, status_as_of set to 2026-11-20 (the registry entry's last update)"
+    ) in report
     assert "- evidence/study/watch-beta.yaml: not changed, the record has no `trial_status` line yet (schema 1); edit it by hand" in report
     assert not list(alpha.parent.glob(".*.tmp"))
     # the next run finds the status as the registry gives it
@@ -298,7 +305,8 @@ def test_apply_status_adds_a_missing_status_checked_and_keeps_crlf(project, tmp_
     cli(only(project, "watch-alpha"), tmp_path, monkeypatch, "--apply-status", "--no-literature")
     assert alpha.read_bytes() == text.replace(
         b"trial_status: recruiting  # as the registry gave it in June\r\n",
-        b"trial_status: active-not-recruiting  # as the registry gave it in June\r\nstatus_checked: 2026-12-01\r\n",
+        b"trial_status: active-not-recruiting  # as the registry gave it in June\r\nstatus_checked: 2026-12-01\r\n"
+        b"status_source: registry\r\nstatus_as_of: 2026-11-20\r\n",
     )
 
 
@@ -324,7 +332,9 @@ def test_unknown_and_expanded_access_statuses_are_shown_for_a_person_to_judge(pr
     withheld["protocolSection"]["statusModule"]["overallStatus"] = "WITHHELD"
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), json=unknown)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), json=withheld)
-    report = render(run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False))
+    report = render(
+        run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False)
+    )
     assert "| Trial status | recruiting | unknown (UNKNOWN; last known RECRUITING) | **changed** |" in report
     assert "trial_status: unknown\nstatus_checked: 2026-12-01" in report
     assert "| Trial status | active-not-recruiting | ? (WITHHELD) | **changed** |" in report
@@ -348,3 +358,58 @@ def test_the_watch_workflow_has_least_privilege():
     assert job["permissions"] == {"contents": "read", "issues": "write"}
     assert job["steps"][0]["with"]["persist-credentials"] is False
     assert "python -m generators watch" in json.dumps(job["steps"])
+
+
+# --- regulators and notices --------------------------------------------------------------------
+
+
+def test_the_fda_check_reports_a_new_approval_an_indication_a_boxed_warning_and_label_changes(project):
+    watch = run(only(project), make_fetcher(FIXTURES), TODAY, literature=False, notices=False)
+    report = render(watch)
+    assert watch.exit_code == 1
+    section = report.split("## Regulators: FDA", 1)[1].split("\n## ", 1)[0]
+    assert "### Watchimab" in section and "(checked 2026-06-01, finding no-approval)" in section
+    assert "- New approval: BLA799901 (WATCHIMAX), approved 2026-09-02 (Type 1 - New Molecular Entity)." in section
+    assert "- Efficacy supplement 2 to BLA799901 (WATCHIMAX) approved 2026-10-15: a new or changed indication" in section
+    assert "Labelling supplement 3" not in section  # only approved submissions count (this one is tentative)
+    assert "- The WATCHIMAX label's indications mention myositis; the record's FDA finding is no-approval." in section
+    assert "- The WATCHIMAX label has a boxed warning; the record lists none." in section
+    assert "- The WATCHIMAX label changed after the record's check: Boxed Warning (2026-10)." in section
+    assert "    checked: 2026-12-01\n    where: Drugs@FDA and the FDA label (openFDA)\n    finding: myositis-approval" in section
+    assert "The label's boxed warning begins: \"WARNING: SYNTHETIC FIXTURE INFECTIONS." in section
+    assert "The EMA is not checked automatically" in section  # said, not silently skipped
+
+
+def test_an_fda_check_made_after_the_changes_finds_nothing(project):
+    therapy = project / "evidence" / "therapy" / "watchimab.yaml"
+    therapy.write_text(
+        therapy.read_text()
+        .replace("checked: 2026-06-01", "checked: 2026-11-30")
+        .replace("finding: no-approval", "finding: myositis-approval")
+        + "safety:\n  warnings:\n    - text: Synthetic boxed warning.\n      cite: [gamma2025]\n      boxed: true\n"
+    )
+    report = render(run(only(project), make_fetcher(FIXTURES), TODAY, literature=False, notices=False))
+    assert "None of the 1 therapies checked changed at the FDA since its record's check." in report
+
+
+def test_notices_from_crossref_and_pubmed_are_reported_and_applied_to_references_bib(project, tmp_path, monkeypatch):
+    code, report = cli(only(project), tmp_path, monkeypatch, "--no-literature", "--no-regulators", "--apply-notices")
+    assert code == 1
+    section = report.split("## References: retractions", 1)[1].split("\n## ", 1)[0]
+    assert "### gamma2025 (doi:10.5555/watch.gamma.2025)" in section
+    assert "- Crossref: retraction on 2026-10-05, notice doi:10.5555/watch.gamma.2025.retraction, from retraction-watch." in section
+    assert "- Crossref: correction on 2026-03-09, notice doi:10.5555/watch.gamma.2025.erratum, from publisher." in section
+    bib = (project / "references.bib").read_text()
+    assert 'retraction = "2026-10-05, doi:10.5555/watch.gamma.2025.retraction"' in bib
+    assert 'correction = "2026-03-09, doi:10.5555/watch.gamma.2025.erratum"' in bib
+    assert bib.startswith("@article{gamma2025,") and bib.rstrip().endswith("}")
+    # once recorded, the next run finds nothing new
+    code, report = cli(only(project), tmp_path, monkeypatch, "--no-literature", "--no-regulators")
+    assert "No new notice on the 1 references checked." in report
+
+
+def test_pubmed_alone_marking_a_work_retracted_is_reported(project):
+    bib = project / "references.bib"
+    bib.write_text(bib.read_text().replace("  doi = {10.5555/watch.gamma.2025},\n", ""))
+    report = render(run(only(project), make_fetcher(FIXTURES), TODAY, literature=False, regulators=False))
+    assert "PubMed lists this work as a Retracted Publication, and references.bib records no retraction" in report
