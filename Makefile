@@ -11,10 +11,15 @@ DEV_STAMP := $(VENV)/.installed-dev-$(shell sha256sum requirements-dev.txt | cut
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical
+.PHONY: help site test check lint validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical
 
-install: $(RUNTIME_STAMP)
-install-dev: $(DEV_STAMP)
+# `make` alone lists the targets: each is documented by the `## ` comment on its own line.
+help:
+	@echo "Targets (HACKING.md explains the stages; CONTRIBUTING.md the evidence):"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+
+install: $(RUNTIME_STAMP) ## the locked runtime dependencies in .venv
+install-dev: $(DEV_STAMP) ## the runtime and test dependencies in .venv
 
 $(RUNTIME_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +36,7 @@ $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 # Regenerates both locks from pyproject.toml, keeping every pinned version that still fits.
 # Upgrade one package: make lock LOCK_ARGS="--upgrade-package mkdocs-material"; all: LOCK_ARGS=--upgrade.
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
-lock: $(DEV_STAMP)
+lock: $(DEV_STAMP) ## regenerate requirements*.txt from pyproject.toml
 	$(LOCK) --output-file=requirements.txt pyproject.toml
 	$(LOCK) --extra=dev --output-file=requirements-dev.txt pyproject.toml
 
@@ -40,7 +45,7 @@ lock: $(DEV_STAMP)
 # Material's to its configuration), then the exports (the offline copy builds its own lunr index).
 # Built into a fresh folder and swapped in only when everything succeeded,
 # so a failed build never leaves a half-built site/.
-site: $(RUNTIME_STAMP)
+site: $(RUNTIME_STAMP) ## build site/ with the PDF and the offline copy
 	rm -rf site.new
 	$(BIN)/python -m generators build
 	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
@@ -54,44 +59,54 @@ site: $(RUNTIME_STAMP)
 	rm -rf site.old
 	@echo "Built site/ (open site/index.html through a web server, or run make serve)."
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) ## the whole test suite (builds the site once, drives Chromium)
 	$(BIN)/python -m pytest
 
-validate: $(RUNTIME_STAMP)
+# The fast lane: validation, then every test that needs no browser, no built site and no full build
+# (tests/conftest.py marks the others "slow"). About a minute on two cores.
+check: $(DEV_STAMP) ## validation + the fast tests: run it after every change
+	$(BIN)/python -m generators validate
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(DEV_STAMP) ## ruff check and format check (pre-commit runs the same)
+	$(BIN)/ruff check generators tests bench migrations
+	$(BIN)/ruff format --check generators tests bench migrations
+
+validate: $(RUNTIME_STAMP) ## check every record and the bibliography, all problems at once
 	$(BIN)/python -m generators validate
 
 # Regenerates build/ when a record, the bibliography, a schema, a page or the generators change.
-serve: $(RUNTIME_STAMP)
+serve: $(RUNTIME_STAMP) ## preview at http://127.0.0.1:8000/, rebuilt on every edit
 	$(BIN)/python -m generators serve
 
 # The build benchmark (synthetic sets of 100-5,000 records and the real handbook; several minutes).
 # Writes bench/results.md and bench/results.json. Not part of make test.
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) ## the build benchmark -> bench/results.md
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES))
 
 # Where one mkdocs build's time goes, by stage and by package (cProfile, 1,000 synthetic records
 # unless RECORDS is given). Writes bench/profile.md.
-profile: $(RUNTIME_STAMP)
+profile: $(RUNTIME_STAMP) ## where one build's time goes -> bench/profile.md
 	$(BIN)/python bench/profile.py $(if $(RECORDS),--records $(RECORDS))
 
 # Upgrade every record to the current record format (schema_version); see migrations/.
-migrate: $(RUNTIME_STAMP)
+migrate: $(RUNTIME_STAMP) ## upgrade every record to the current schema_version
 	$(BIN)/python -m migrations
 
 # What changed in the trial registries and PubMed since the records were written -> build/watch-report.md.
 # make fails only when checks failed and nothing changed (the command's own exit codes: 0 nothing
 # changed, 1 changes found, 2 only errors). Offline, on recorded responses:
 # make watch WATCH_FIXTURES=tests/fixtures/watch (its project/ holds the records those responses answer).
-watch: $(RUNTIME_STAMP)
+watch: $(RUNTIME_STAMP) ## registries, PubMed, FDA and retractions -> build/watch-report.md
 	$(BIN)/python -m generators $(if $(WATCH_FIXTURES),--root $(WATCH_FIXTURES)/project) watch \
 		$(if $(WATCH_FIXTURES),--fixtures $(WATCH_FIXTURES)) $(WATCH_ARGS); test $$? -le 1
 
 # make new KIND=study ID=my-trial
-new: $(RUNTIME_STAMP)
+new: $(RUNTIME_STAMP) ## make new KIND=study ID=my-trial: a commented record template
 	$(BIN)/python -m generators new $(KIND) $(ID)
 
 # The link check of the built site alone (tests/test_links.py on site/, no network); make test runs it too.
-linkcheck: $(DEV_STAMP)
+linkcheck: $(DEV_STAMP) ## every internal link of the built site/ resolves
 	HANDBOOK_SITE=$(CURDIR)/site $(BIN)/python -m pytest tests/test_links.py
 
 # The same generated tree (build/) built by Zensical, Material's successor, into site-zensical/, with
@@ -112,7 +127,7 @@ $(ZENSICAL_STAMP):
 	rm -f .venv-zensical/.installed-*
 	touch $@
 
-zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP)
+zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP) ## the same build/ tree built by Zensical (a comparison)
 	$(BIN)/python -m generators build
 	sed 's#^site_dir: .*#site_dir: site-zensical#' build/mkdocs.yml > build/zensical.yml
 	rm -rf build/site-zensical
@@ -122,5 +137,5 @@ zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP)
 	mv build/site-zensical site-zensical
 	@echo "Built site-zensical/ with $(ZENSICAL)."
 
-clean:
+clean: ## remove every built file and cache
 	rm -rf site site.new site.old site-zensical build .cache .pytest_cache

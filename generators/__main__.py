@@ -72,7 +72,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_pages(args) -> int:
-    from .write import write_pages
+    from .write import write_tree
 
     try:
         book, _, pages = _model_and_pages(args.root)
@@ -82,7 +82,7 @@ def cmd_pages(args) -> int:
     if args.no_write:
         print(f"{len(pages)} pages rendered, none written")
         return 0
-    report = write_pages(pages, args.out or args.root / "build" / "generated")
+    report = write_tree(pages, args.out or args.root / "build" / "generated")
     print(f"{len(pages)} pages: {len(report['written'])} written, {len(report['unchanged'])} unchanged, {len(report['removed'])} removed")
     for rel in report["written"]:
         print(f"  written {rel}")
@@ -192,6 +192,12 @@ def cmd_watch(args) -> int:
     return run_command(args)
 
 
+def cmd_diff(args) -> int:
+    from .prdiff import run_command
+
+    return run_command(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generators", description="IIM evidence handbook generators")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
@@ -231,6 +237,11 @@ def main(argv=None) -> int:
     w = sub.add_parser("watch", help="compare the records with the trial registries and PubMed; propose status edits")
     watch_arguments(w)
     w.set_defaults(func=cmd_watch)
+    from .prdiff import add_arguments as diff_arguments
+
+    c = sub.add_parser("diff", help="what a pull request changes: pages (rendered text), records, references, exports")
+    diff_arguments(c)
+    c.set_defaults(func=cmd_diff)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -89,11 +89,33 @@ def _plain_admonitions(text: str) -> str:
     return _ADMONITION.sub(replace, text)
 
 
+# Pages of the site that the PDF leaves out: it numbers its own references, and the what's-new list
+# and the maintainers' review report belong to the website.
+PDF_LEAVES_OUT = ("references/", "whats-new.md", "maintainers/")
+
+
+def navigation_of(book: Handbook, docs_dir: Path) -> list:
+    """The site's navigation, as build.py writes it into build/mkdocs.yml."""
+    from .build import navigation
+
+    hand_written = sorted(p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md"))
+    return navigation(book, hand_written)[0]
+
+
 class BookAssembler:
     """Turns site pages into one Markdown document with in-document links and citations."""
 
-    def __init__(self, book: Handbook, pages: dict[str, str], docs_dir: Path, assets: set[str] = frozenset(), site_url: str = ""):
+    def __init__(
+        self,
+        book: Handbook,
+        pages: dict[str, str],
+        docs_dir: Path,
+        assets: set[str] = frozenset(),
+        site_url: str = "",
+        nav: list | None = None,
+    ):
         self.book = book
+        self.nav = nav if nav is not None else navigation_of(book, docs_dir)
         self.site_url = site_url  # pages and files that are not in the PDF are linked on the website
         self.pages = pages
         self.docs_dir = docs_dir
@@ -172,14 +194,27 @@ class BookAssembler:
         return text
 
     def plan(self) -> list[tuple[str, int]]:
-        """(page, heading demotion) in the order of the site's navigation."""
-        plan: list[tuple[str, int]] = [("index.md", 0), ("about.md", 0)]
-        for kind in KIND_ORDER:
-            folder, _ = SECTION[kind]
-            plan.append((f"{folder}/index.md", 0))
-            plan += [(self.book.page(r), 1) for r in self.book.kind(kind)]
-        plan += [("views/evidence-map.md", 0), ("views/antibodies.md", 0), ("views/pipeline.md", 0), ("contributing.md", 0)]
-        return plan
+        """(page, heading demotion) in the order of the site's navigation, so a page added under docs/
+        reaches the PDF where it sits on the site. A record page sits under its section's index page
+        (demoted one level); a section whose records the sidebar leaves out (too many) lists them all
+        here. The PDF has its own numbered reference list and no use for the what's-new and review pages."""
+        folders = {SECTION[kind][0]: kind for kind in KIND_ORDER}
+        plan: list[tuple[str, int]] = []
+
+        def walk(entries: list, in_section: bool) -> None:
+            for entry in entries:
+                value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+                if isinstance(value, list):
+                    has_index = bool(value) and isinstance(value[0], str) and value[0].endswith("/index.md")
+                    walk(value, has_index)
+                    folder = value[0].removesuffix("/index.md") if has_index else ""
+                    if folder in folders and not any(isinstance(e, dict) for e in value[1:]):
+                        plan.extend((self.book.page(r), 1) for r in self.book.kind(folders[folder]))
+                elif not value.startswith(PDF_LEAVES_OUT):
+                    plan.append((value, 1 if in_section and not value.endswith("/index.md") else 0))
+
+        walk(self.nav, False)
+        return list(dict.fromkeys(plan))
 
     def parts(self) -> list[tuple[str, bool]]:
         """The book as Markdown, one part per page, the reference list last; each part says whether

@@ -1,4 +1,4 @@
-"""Write generated pages, touching only files whose content changed.
+"""Write the generated tree, touching only files whose content changed.
 
 Unchanged files keep their modification time, so `mkdocs serve` does not see them as edits
 and never rebuilds in a loop; pages that no longer exist are removed.
@@ -9,32 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_pages(pages: dict[str, str], folder: Path) -> dict[str, list[str]]:
-    """Make folder hold exactly `pages`; report what was written, kept and removed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
-    for rel, text in sorted(pages.items()):
-        target = folder / rel
-        data = text.encode("utf-8")
-        if target.exists() and target.read_bytes() == data:
-            report["unchanged"].append(rel)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(target.name + ".tmp")
-        temporary.write_bytes(data)
-        temporary.replace(target)  # atomic: a reader never sees half a page
-        report["written"].append(rel)
-    for existing in sorted(folder.rglob("*.md")):
-        rel = existing.relative_to(folder).as_posix()
-        if rel not in pages:
-            existing.unlink()
-            report["removed"].append(rel)
-    return report
-
-
 def write_tree(files: dict[str, str | bytes], folder: Path) -> dict[str, list[str]]:
-    """Make folder hold exactly `files` (pages, figures, data: any file); as write_pages,
-    only changed files are written, and files that are no longer part of it are removed."""
+    """Make folder hold exactly `files` (pages, figures, data: any file): only changed files are
+    written, each atomically (a reader never sees half a page), and files that are no longer part of
+    it are removed, with the folders they leave empty."""
     folder.mkdir(parents=True, exist_ok=True)
     report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
     for rel, content in sorted(files.items()):

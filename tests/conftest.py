@@ -26,6 +26,36 @@ sys.path.insert(0, str(ROOT / "bench"))
 from chromium import FLAGS as CHROMIUM_FLAGS  # noqa: E402
 from chromium import find as chromium_path  # noqa: E402
 
+# `make check` runs the tests that need no browser, no built site and no full build ("not slow"): a
+# test is slow when it asks for one of these fixtures, or lives in a module that builds or browses.
+SLOW_FIXTURES = {"handbook_site", "fixture_site", "chromium", "base", "kinds_project", "served_site"}
+SLOW_MODULES = {
+    "test_accessibility",
+    "test_bench",
+    "test_browser",
+    "test_calculators",
+    "test_corpus",
+    "test_coverage",
+    "test_export",
+    "test_history",
+    "test_injection",
+    "test_latex",
+    "test_links",
+    "test_offline",
+    "test_opendata",
+    "test_pdf",
+    "test_pdfjoin",
+    "test_search",
+    "test_site",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("build"):
+            item.add_marker(pytest.mark.slow)
+
 
 def make_project(where: Path, source: Path = FIXTURE) -> Path:
     """A project folder with fixture records and the real generators, schemas and theme."""

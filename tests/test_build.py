@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 
+import pytest
 import yaml
 from conftest import ROOT, TODAY, build, edit, run
 
@@ -91,6 +92,7 @@ def test_second_build_writes_nothing_and_a_removed_record_leaves(project):
         assert not (project / "build" / "docs" / "outcome-measures" / "total-improvement-score.md").exists()
 
 
+@pytest.mark.build
 def test_a_page_added_under_docs_appears_in_the_site_and_its_navigation(project):
     own_docs(project)
     (project / "docs" / "glossary.md").write_text("# Glossary of terms\n\nIVIG is studied in myositis [@trialist2021; @fixture2020].\n")
@@ -107,6 +109,30 @@ def test_a_page_added_under_docs_appears_in_the_site_and_its_navigation(project)
     assert '<a href="../glossary/" class="md-nav__link">' in (site / "about" / "index.html").read_text()
     assert '<a href="../timeline/" class="md-nav__link">' in (site / "views" / "pipeline" / "index.html").read_text()
     assert "Timeline view" in (site / "views" / "timeline" / "index.html").read_text()
+    # and in the PDF, where the navigation puts them (the PDF leaves out only references and what's new)
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(site / "handbook.pdf").pages)
+    assert "Timeline view A hand-written view." in text and "Glossary of terms IVIG is studied in myositis" in text
+    assert text.index("Trial pipeline") < text.index("Timeline view") < text.index("About this handbook") < text.index("Glossary of terms")
+
+
+def test_the_pdf_follows_the_navigation(project):
+    """Page for page, the PDF's order is the site's navigation (build/mkdocs.yml), records included."""
+    from generators.model import build_model
+    from generators.pdf import PDF_LEAVES_OUT, BookAssembler
+
+    assert generate(project).returncode == 0
+    nav = yaml.safe_load((project / "build" / "mkdocs.yml").read_text())["nav"]
+
+    def pages(entries):
+        for entry in entries:
+            value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+            yield from pages(value) if isinstance(value, list) else [value]
+
+    in_nav = [p for p in pages(nav) if not p.startswith(PDF_LEAVES_OUT)]
+    plan = [page for page, _ in BookAssembler(build_model(project), {}, project / "docs").plan()]
+    assert plan == in_nav and "about.md" in plan and "therapies/ivig.md" in plan
 
 
 def test_a_hand_written_page_citing_an_unknown_reference_fails_with_its_line(project):
@@ -167,6 +193,7 @@ def serving(project):
         server.wait(timeout=30)
 
 
+@pytest.mark.build
 def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
     with serving(project) as port:
         url = f"http://127.0.0.1:{port}/therapies/ivig/"
@@ -184,6 +211,7 @@ def test_serve_shows_the_problems_of_an_invalid_record_on_the_page(project):
         assert "handbook-problems" not in fetch(url)
 
 
+@pytest.mark.build
 def test_serve_follows_edits_to_a_record_a_template_and_a_schema(project):
     """Each kind of input reruns the generator, code included: no stale templates or schemas."""
     import json
@@ -207,6 +235,7 @@ def test_serve_follows_edits_to_a_record_a_template_and_a_schema(project):
         assert "handbook-problems" in page and "evidence/therapy/ivig.yaml" in page
 
 
+@pytest.mark.build
 def test_serve_gives_the_pdf_it_builds_in_the_background(project):
     """The Download PDF link works under make serve: at first a page saying the PDF is being
     built (not a 404), then the PDF, built in the background."""
