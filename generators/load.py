@@ -23,6 +23,7 @@ from .problems import Problem
 MAX_FILE_BYTES = 256 * 1024  # a record is a few kilobytes; anything larger is a mistake
 MAX_BIB_BYTES = 64 * 1024 * 1024  # room for tens of thousands of references, not for a runaway file
 KINDS = (
+    "question",
     "subtype",
     "autoantibody",
     "criteria",

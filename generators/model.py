@@ -15,6 +15,7 @@ from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids
 from .validate import check_records, placeholder_fields, schema_valid_part
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
+    "question": ("questions", "Clinical questions"),
     "subtype": ("subtypes", "Subtypes"),
     "criteria": ("criteria", "Classification criteria"),
     "autoantibody": ("autoantibodies", "Autoantibodies"),
@@ -26,8 +27,19 @@ SECTION = {  # kind -> (folder of its pages, plural heading)
     "outcome-measure": ("outcome-measures", "Outcome measures"),
     "source-review": ("source-reviews", "Source reviews"),
 }
-# Reading order of the handbook: disease first, then management, then measurement.
-KIND_ORDER = ("subtype", "criteria", "autoantibody", "topic", "therapy", "study", "guideline", "outcome-measure", "source-review")
+# Reading order of the handbook: the questions clinicians bring, then disease, management, measurement.
+KIND_ORDER = (
+    "question",
+    "subtype",
+    "criteria",
+    "autoantibody",
+    "topic",
+    "therapy",
+    "study",
+    "guideline",
+    "outcome-measure",
+    "source-review",
+)
 
 # Best design first. A systematic review summarises others and is not a level of its own.
 EVIDENCE_LEVELS = (
@@ -327,6 +339,30 @@ class Handbook:
             ),
         )
 
+    def concordance(self, question: Record) -> Concordance:
+        """Each guideline's position on a clinical question, with the strength and certainty of the
+        linked recommendations as published, and the agreement derived from them."""
+        positions = []
+        named = {p["guideline"] for p in question.data.get("positions") or []}
+        for p in question.data.get("positions") or []:
+            guideline = self.by_id[p["guideline"]]
+            newer = guideline.data.get("superseded_by")
+            positions.append(
+                Position(
+                    guideline=guideline,
+                    stance=p["stance"],
+                    recommendations=[self.by_id[r] for r in p.get("recommendations") or []],
+                    note=p.get("note", ""),
+                    superseded_by=self.by_id[newer] if newer in named else None,
+                )
+            )
+        positions.sort(key=lambda p: (p.stance == "not-addressed", -(p.guideline.data.get("year") or 0), p.guideline.id))
+        return Concordance(positions)
+
+    def questions_about(self, record_id: str) -> list[Record]:
+        """Clinical questions that name a subtype, autoantibody, therapy or topic."""
+        return sorted(self.named_by(record_id, "question"), key=lambda q: q.data["title"])
+
     def guideline_name(self, recommendation: Record) -> str:
         """A short name for a recommendation's guideline: the part of its title before the colon (e.g. BSR 2022)."""
         title = recommendation.data["title"]
@@ -541,3 +577,65 @@ def trial_status(data: dict, now: dt.date, published: bool = False) -> TrialStat
         if due < now and not published:
             overdue = str(completion)
     return TrialStatus(status, as_of, read_on, source, since, because, overdue)
+
+
+# --- clinical questions: guideline positions side by side ------------------------------------
+STANCE_DIRECTION = {"recommends": "for", "suggests": "for", "against": "against"}
+STANCE_LABEL = {"recommends": "Recommends", "suggests": "Suggests", "against": "Against", "not-addressed": "Not addressed"}
+
+
+@dataclass
+class Position:
+    guideline: Record
+    stance: str
+    recommendations: list = field(default_factory=list)
+    note: str = ""
+    superseded_by: Record | None = None  # a newer guideline that also answers, and replaces this one
+
+    @property
+    def label(self) -> str:
+        return STANCE_LABEL[self.stance]
+
+    @property
+    def grades(self) -> list[str]:
+        """Strength and certainty of each linked recommendation, exactly as the guideline labels them."""
+        out = []
+        for r in self.recommendations:
+            certainty = r.data.get("certainty")
+            out.append(f"{r.data['strength']}" + (f"; certainty {certainty}" if certainty and certainty != "not stated" else ""))
+        return list(dict.fromkeys(out))
+
+
+@dataclass
+class Concordance:
+    positions: list
+
+    @property
+    def current(self) -> list:
+        """The positions that count: each guideline that addresses the question and is not replaced
+        by a newer one among them."""
+        return [p for p in self.positions if p.stance != "not-addressed" and p.superseded_by is None]
+
+    @property
+    def agreement(self) -> str:
+        """agree, partly agree, disagree, one guideline, or none: derived, never typed."""
+        current = self.current
+        if not current:
+            return "none"
+        if len(current) == 1:
+            return "one guideline"
+        directions = {STANCE_DIRECTION[p.stance] for p in current}
+        if len(directions) > 1:
+            return "disagree"
+        return "agree" if len({p.stance for p in current}) == 1 else "partly agree"
+
+    @property
+    def sentence(self) -> str:
+        n = len(self.current)
+        return {
+            "none": "No guideline recorded here addresses this question.",
+            "one guideline": "Only one guideline recorded here addresses this question.",
+            "agree": f"The {n} guidelines that address it agree.",
+            "partly agree": f"The {n} guidelines that address it point the same way but with different strength.",
+            "disagree": f"The {n} guidelines that address it disagree.",
+        }[self.agreement]

@@ -139,7 +139,7 @@ class PageRenderer:
         self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
         self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding)
         self.env.filters.update(
-            json_data=json_data, reference_title=self.reference_title
+            json_data=json_data, reference_title=self.reference_title, record=lambda record_id: book.by_id[record_id]
         )  # calculators: record numbers handed to docs/assets/calculators.js
         self.env.globals.update(
             link=self.link,

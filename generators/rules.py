@@ -804,4 +804,75 @@ def retracted_sources_are_acknowledged(records: list[Record], bib: Bibliography)
                 )
 
 
+# --- clinical questions: positions that agree with the recommendations they cite --------------
+STANCE_DIRECTIONS = {"recommends": {"for"}, "suggests": {"for"}, "against": {"against"}}
+
+
+@rule
+def question_positions_match_their_recommendations(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    by_id = {r.id: r for r in records}
+    for q in records:
+        if q.kind != "question":
+            continue
+        seen: set[str] = set()
+        for i, p in enumerate(q.data.get("positions") or []):
+            at = ("positions", i)
+            if p["guideline"] in seen:
+                yield Problem(
+                    q.path,
+                    q.line((*at, "guideline")),
+                    field_name((*at, "guideline")),
+                    f"{p['guideline']} has a second position",
+                    "one position per guideline",
+                )
+            seen.add(p["guideline"])
+            recs = p.get("recommendations") or []
+            if p["stance"] == "not-addressed" and recs:
+                yield Problem(
+                    q.path, q.line((*at, "recommendations")), field_name((*at, "recommendations")),
+                    "a guideline that does not address the question links recommendations",
+                    "give its stance (recommends, suggests, against), or remove the recommendations",
+                )  # fmt: skip
+            if p["stance"] != "not-addressed" and not recs:
+                yield Problem(
+                    q.path, q.line((*at, "stance")), field_name((*at, "stance")),
+                    f"the stance {p['stance']} links no recommendation of {p['guideline']}",
+                    "add the ids of the recommendation records that say it",
+                )  # fmt: skip
+            for j, rid in enumerate(recs):
+                rec = by_id.get(rid)
+                where = (*at, "recommendations", j)
+                if rec is None or rec.kind != "recommendation":
+                    continue  # an unknown id is reported by references_resolve
+                if rec.data.get("guideline") != p["guideline"]:
+                    yield Problem(
+                        q.path,
+                        q.line(where),
+                        field_name(where),
+                        f"{rid} belongs to {rec.data.get('guideline')}, not {p['guideline']}",
+                        "link it under its own guideline's position",
+                    )
+                direction = rec.data.get("direction")
+                if direction is None:
+                    yield Problem(
+                        q.path, q.line(where), field_name(where),
+                        f"{rid} has no direction, so the stance {p['stance']} cannot be checked against it",
+                        f"add direction: for, against or statement to {rec.path}",
+                    )  # fmt: skip
+                elif p["stance"] in STANCE_DIRECTIONS and direction not in STANCE_DIRECTIONS[p["stance"]] | {"statement"}:
+                    yield Problem(
+                        q.path, q.line((*at, "stance")), field_name((*at, "stance")),
+                        f"the stance {p['stance']} contradicts {rid}, whose direction is {direction}",
+                        "correct the stance (recommends or suggests for a recommendation for; against for one against), or the link",
+                    )  # fmt: skip
+        stances = {p["stance"] for p in q.data.get("positions") or [] if p["stance"] != "not-addressed"}
+        directions = {d for s in stances for d in STANCE_DIRECTIONS.get(s, ())}
+        if (len(directions) > 1 or len(stances) > 1) and not q.data.get("differences"):
+            yield Problem(
+                q.path, q.line(("positions",)), "differences",
+                "the guidelines' positions differ, but the record does not say why",
+                "add differences: the reason, such as date, population, certainty or values, cited",
+            )  # fmt: skip
+
+
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]
