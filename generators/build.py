@@ -144,6 +144,7 @@ def navigation(book: Handbook, hand_written: list[str] = ()) -> tuple[list, list
         {"Evidence map": "views/evidence-map.md"},
         {"Autoantibody explorer": "views/antibodies.md"},
         {"Trial pipeline": "views/pipeline.md"},
+        {"Guideline concordance": "views/concordance.md"},
     ]
     nav.append({"Views": views})
     sections["views"] = views

@@ -28,6 +28,7 @@ KINDS = (
     "autoantibody",
     "criteria",
     "therapy",
+    "drug-class",
     "study",
     "guideline",
     "recommendation",

@@ -21,6 +21,7 @@ SECTION = {  # kind -> (folder of its pages, plural heading)
     "autoantibody": ("autoantibodies", "Autoantibodies"),
     "topic": ("topics", "Complications and special situations"),
     "therapy": ("therapies", "Therapies"),
+    "drug-class": ("classes", "Drug classes compared"),
     "study": ("studies", "Studies and trials"),
     "guideline": ("guidelines", "Guidelines"),
     "recommendation": ("guidelines", "Recommendations"),
@@ -35,6 +36,7 @@ KIND_ORDER = (
     "autoantibody",
     "topic",
     "therapy",
+    "drug-class",
     "study",
     "guideline",
     "outcome-measure",
@@ -358,6 +360,18 @@ class Handbook:
             )
         positions.sort(key=lambda p: (p.stance == "not-addressed", -(p.guideline.data.get("year") or 0), p.guideline.id))
         return Concordance(positions)
+
+    def concordance_guidelines(self) -> list[Record]:
+        """The guidelines that take a position on at least one question, newest first."""
+        ids = {p["guideline"] for q in self.kind("question") for p in q.data.get("positions") or []}
+        return sorted((self.by_id[i] for i in ids), key=lambda g: (-(g.data.get("year") or 0), g.id))
+
+    def guideline_short_name(self, guideline: Record) -> str:
+        """A guideline as a column heading: its recommendations' prefix (e.g. BSR 2022), else its title."""
+        for rec in self.named_by(guideline.id, "recommendation"):
+            if ":" in rec.data["title"]:
+                return rec.data["title"].split(":", 1)[0].strip()
+        return guideline.data["title"]
 
     def questions_about(self, record_id: str) -> list[Record]:
         """Clinical questions that name a subtype, autoantibody, therapy or topic."""

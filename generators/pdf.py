@@ -59,7 +59,7 @@ _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 # Pages whose tables have too many columns for an upright A4 page: in landscape the evidence map's
 # ten columns and the pipeline's eight get half as much room again, so names and registry ids fit.
-LANDSCAPE_PAGES = {"views/evidence-map.md", "views/pipeline.md"}
+LANDSCAPE_PAGES = {"views/evidence-map.md", "views/pipeline.md", "views/concordance.md"}
 _PAGE_FLIPPED = "```{{=typst}}\n#set page(flipped: {})\n```"
 
 

@@ -136,7 +136,9 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER)
+        self.env.globals.update(
+            book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER, short_name=partial(study_name, book)
+        )
         self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding)
         self.env.filters.update(
             json_data=json_data, reference_title=self.reference_title, record=lambda record_id: book.by_id[record_id]
@@ -230,6 +232,9 @@ class PageRenderer:
         )
         pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
+        pages["views/concordance.md"] = self.render(
+            "concordance.md.j2", "views/concordance.md", questions=self.book.kind("question"), guidelines=self.book.concordance_guidelines()
+        )
         if self.changes is not None:
             pages["whats-new.md"] = self.render("whats-new.md.j2", "whats-new.md", changes=self.changes, feed="feed.xml")
         pages["maintainers/review.md"] = self.render(

@@ -875,4 +875,26 @@ def question_positions_match_their_recommendations(records: list[Record], bib: B
             )  # fmt: skip
 
 
+@rule
+def class_members_date_their_regulatory_status(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    """A class page compares its members' regulatory status; each must say when it was checked."""
+    by_id = {r.id: r for r in records}
+    for c in records:
+        if c.kind != "drug-class":
+            continue
+        for i, member in enumerate(c.data.get("members") or []):
+            therapy = by_id.get(member)
+            if therapy is None or therapy.kind != "therapy":
+                continue  # reported by references_resolve
+            if not any(check.get("checked") for check in therapy.data.get("regulatory_checks") or []):
+                at = ("members", i)
+                yield Problem(
+                    c.path,
+                    c.line(at),
+                    field_name(at),
+                    f"{member} has no dated regulatory check, so the class page cannot give its status",
+                    f"add regulatory_checks (agency, checked, where, finding) to {therapy.path}",
+                )
+
+
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]

@@ -32,6 +32,8 @@ SYNONYMS_FILE = "search-synonyms.yaml"
 # Abbreviations (IMNM, MDA5) mostly name a disease or an antibody, yet trial and therapy pages
 # repeat them more often: rank the record the abbreviation belongs to first.
 BOOST = {
+    "question": 3,
+    "drug-class": 4,
     "subtype": 4,
     "autoantibody": 4,
     "therapy": 3,

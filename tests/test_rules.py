@@ -88,6 +88,30 @@ CASES = {
         "  pmid = {10000002},\n  correction = {doi:10.5555/erratum.1}\n",
         'trialist2021: correction "doi:10.5555/erratum.1" is not a dated notice',
     ),
+    "a guideline position contradicting its recommendation": (
+        "evidence/question/fixture-question.yaml",
+        "stance: suggests",
+        "stance: against",
+        "evidence/question/fixture-question.yaml:18: positions[0].stance: the stance against contradicts fixture-guideline-r01, whose direction is for",
+    ),
+    "a guideline said not to address a question it answers": (
+        "evidence/question/fixture-question.yaml",
+        "stance: suggests",
+        "stance: not-addressed",
+        "positions[0].recommendations: a guideline that does not address the question links recommendations",
+    ),
+    "a linked recommendation without a direction": (
+        "evidence/recommendation/fixture-guideline-r01.yaml",
+        "direction: for\n",
+        "",
+        "evidence/question/fixture-question.yaml:19: positions[0].recommendations[0]: fixture-guideline-r01 has no direction",
+    ),
+    "a class member without a dated regulatory status": (
+        "evidence/therapy/ivig.yaml",
+        "    checked: 2026-01-15\n",
+        "",
+        "evidence/drug-class/immunoglobulins.yaml:7: members[0]: ivig has no dated regulatory check, so the class page cannot give its status",
+    ),
 }
 
 

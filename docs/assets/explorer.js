@@ -22,6 +22,13 @@
     var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var rows = Array.prototype.slice.call(body.rows);
     var wanted = (box.dataset.filters || "").split(",").map(function (s) { return s.trim(); });
+    // Columns listing several values ("Dermatomyositis, Polymyositis"): the menu offers each value,
+    // and a row matches when the cell lists it.
+    var multi = (box.dataset.multi || "").split(",").map(function (s) { return s.trim(); });
+    function valuesOf(row, index, isMulti) {
+      var text = cellText(row, index);
+      return isMulti ? text.split(",").map(function (v) { return v.trim(); }).filter(Boolean) : [text];
+    }
 
     var controls = document.createElement("div");
     controls.className = "explorer-controls";
@@ -41,10 +48,12 @@
       var name = th.textContent.trim();
       if (wanted.indexOf(name) === -1) return;
       var values = {};
-      rows.forEach(function (r) { values[cellText(r, index)] = true; });
+      var isMulti = multi.indexOf(name) !== -1;
+      rows.forEach(function (r) { valuesOf(r, index, isMulti).forEach(function (v) { values[v] = true; }); });
       var select = document.createElement("select");
       select.setAttribute("aria-label", "Filter by " + name);
       select.dataset.column = index;
+      if (isMulti) select.dataset.multi = "1";
       var all = document.createElement("option");
       all.value = "";
       all.textContent = name + ": all";
@@ -70,7 +79,7 @@
       rows.forEach(function (row) {
         var ok = !needle || row.textContent.toLowerCase().indexOf(needle) !== -1;
         selects.forEach(function (s) {
-          if (s.value && cellText(row, +s.dataset.column) !== s.value) ok = false;
+          if (s.value && valuesOf(row, +s.dataset.column, !!s.dataset.multi).indexOf(s.value) === -1) ok = false;
         });
         row.hidden = !ok;
         if (ok) shown++;
