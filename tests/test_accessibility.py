@@ -26,6 +26,9 @@ PAGES = [
     "/views/evidence-map/",
     "/views/antibodies/",
     "/views/pipeline/",
+    "/views/concordance/",
+    "/questions/first-steroid-sparing-agent-adult/",
+    "/classes/jak-inhibitors/",
     "/references/",
     "/about/",
 ]

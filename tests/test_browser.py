@@ -87,13 +87,45 @@ def test_evidence_map_cell_links_to_its_studies(chromium, base):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/views/evidence-map/", "/views/antibodies/", "/views/pipeline/", "/therapies/ivig/", "/references/"]
+    "path",
+    [
+        "/",
+        "/views/evidence-map/",
+        "/views/antibodies/",
+        "/views/pipeline/",
+        "/views/concordance/",
+        "/questions/first-steroid-sparing-agent-adult/",
+        "/classes/jak-inhibitors/",
+        "/therapies/ivig/",
+        "/references/",
+    ],
 )
 def test_phone_viewport_has_no_horizontal_scrolling(chromium, base, path):
     visit = open_page(chromium, base, path, viewport={"width": 390, "height": 844}, is_mobile=True)
     try:
         width = visit.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert width[0] <= width[1], f"{path} scrolls sideways on a phone: {width}"
+        assert visit.errors == [] and visit.requests_elsewhere(base) == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_concordance_view_filters_by_subtype_and_links_each_position(chromium, base, width):
+    visit = open_page(chromium, base, "/views/concordance/", viewport={"width": width, "height": 900})
+    try:
+        page = visit.page
+        rows = page.locator("div.explorer tbody tr")
+        total = rows.count()
+        assert total >= 30
+        page.select_option('select[aria-label="Filter by Subtypes"]', "Juvenile dermatomyositis")
+        shown = page.locator("div.explorer tbody tr:not([hidden])")
+        assert 0 < shown.count() < total
+        for i in range(shown.count()):
+            assert "Juvenile dermatomyositis" in shown.nth(i).locator("td").nth(1).inner_text()
+        # each recorded position links to the recommendation that states it
+        link = page.locator('div.explorer tbody td a[href*="/guidelines/"]').first
+        assert link.inner_text() in ("Recommends", "Suggests", "Against") and "#" in link.get_attribute("href")
         assert visit.errors == [] and visit.requests_elsewhere(base) == []
     finally:
         visit.close()
