@@ -31,8 +31,9 @@ SYNONYMS_FILE = "search-synonyms.yaml"
 # Page boost by record kind (Material: front matter `search: {boost: N}`; a study has 1).
 # Abbreviations (IMNM, MDA5) mostly name a disease or an antibody, yet trial and therapy pages
 # repeat them more often: rank the record the abbreviation belongs to first.
+# A clinical question counts like a study for a few words typed ("PJP prophylaxis" finds the topic),
+# and first for a question typed as one (docs/assets/search.js, QUESTION_LIKE).
 BOOST = {
-    "question": 3,
     "drug-class": 4,
     "subtype": 4,
     "autoantibody": 4,

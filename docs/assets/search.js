@@ -81,7 +81,11 @@
   var FETCH = 10;  // results whose fragments are loaded, ranked again and shown (Material shows 10 first)
   var FIRST = 5;  // shown as soon as their fragments are in (a screenful), then all FETCH, ranked again
   var COVERAGE = 1000;  // a typed word in the page's title or keys, as lunr's title weight (generators/search.py)
-  var TITLED = 100;  // the share of the page's title the reader typed: between pages naming the words alike
+  var TITLED = 100;
+  // A query typed as a question ("when should IVIG be used", "which drug first?") ranks the clinical
+  // question pages first; a few words typed ("IVIG") find the therapy or topic page as before.
+  var QUESTION_LIKE = /^\s*(how|which|what|when|why|who|should|is|are|does|do|can|will)\b|\?\s*$/i;
+  var QUESTION_BOOST = 4;  // the share of the page's title the reader typed: between pages naming the words alike
   var pagefind = null;  // a promise of the module, started now: the reader should not wait for it
   var siteRoot = null;
   if (pagefindSrc && Native) {
@@ -313,8 +317,10 @@
         var first = cards ? self._cardsOf(results.slice(0, FIRST)) : load(0, FIRST);
         var rank = function (pages, idf) {
           // Pagefind's score, then how much of what was typed names the page, times the page's boost
+          var asked = QUESTION_LIKE.test(query);
           var ranked = pages.map(function (d, i) {
             var boost = parseFloat(d.meta.boost) || 1;
+            if (asked && /\/questions\/[^/]+\/?$/.test(d.url || "")) boost *= QUESTION_BOOST;
             var score = COVERAGE * named(d.meta, words, idf) + TITLED * titled(d.meta, words) + results[i].score;
             return { d: d, i: i, score: score * boost };
           });
