@@ -359,7 +359,7 @@ class Handbook:
                 )
             )
         positions.sort(key=lambda p: (p.stance == "not-addressed", -(p.guideline.data.get("year") or 0), p.guideline.id))
-        return Concordance(positions)
+        return Concordance(positions, bool(question.data.get("differences")))
 
     def concordance_guidelines(self) -> list[Record]:
         """The guidelines that take a position on at least one question, newest first."""
@@ -623,6 +623,7 @@ class Position:
 @dataclass
 class Concordance:
     positions: list
+    differences: bool = False  # the record says how the guidelines' advice differs in substance
 
     @property
     def current(self) -> list:
@@ -641,7 +642,9 @@ class Concordance:
         directions = {STANCE_DIRECTION[p.stance] for p in current}
         if len(directions) > 1:
             return "disagree"
-        return "agree" if len({p.stance for p in current}) == 1 else "partly agree"
+        # same direction and strength, unless the record explains a difference of substance (the
+        # population covered, the tests or drugs named)
+        return "agree" if len({p.stance for p in current}) == 1 and not self.differences else "partly agree"
 
     @property
     def sentence(self) -> str:
@@ -650,6 +653,6 @@ class Concordance:
             "none": "No guideline recorded here addresses this question.",
             "one guideline": "Only one guideline recorded here addresses this question.",
             "agree": f"The {n} guidelines that address it agree.",
-            "partly agree": f"The {n} guidelines that address it point the same way but with different strength.",
+            "partly agree": f"The {n} guidelines that address it point the same way, but differ in strength or detail (see why below).",
             "disagree": f"The {n} guidelines that address it disagree.",
         }[self.agreement]

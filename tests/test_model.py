@@ -258,3 +258,23 @@ def test_a_status_from_an_undated_copy_is_never_dated_by_the_day_it_was_read():
         == "Recruiting (on a copy of the registry record, read 2026-12-01); not confirmed (the copy of the registry record read shows no date)"
     )
     assert "as of" not in s.text
+
+
+def test_the_agreement_of_guidelines_is_derived_from_their_positions():
+    from generators.model import Concordance, Position
+
+    g = [record("guideline", f"g{i}", year=2020 + i) for i in range(3)]
+
+    def c(*stances, differences=False, superseded=None):
+        return Concordance(
+            [Position(guideline=g[i], stance=s, superseded_by=superseded if i == 0 else None) for i, s in enumerate(stances)], differences
+        )
+
+    assert c("recommends", "recommends").agreement == "agree"
+    assert c("recommends", "suggests").agreement == "partly agree"
+    assert c("suggests", "suggests", differences=True).agreement == "partly agree"  # same stance, different advice
+    assert c("recommends", "against").agreement == "disagree"
+    assert c("suggests", "not-addressed").agreement == "one guideline"
+    assert c("not-addressed").agreement == "none"
+    # a guideline replaced by a newer one among them does not count
+    assert c("against", "recommends", superseded=g[1]).agreement == "one guideline"
