@@ -145,6 +145,7 @@ def navigation(book: Handbook, hand_written: list[str] = ()) -> tuple[list, list
         {"Autoantibody explorer": "views/antibodies.md"},
         {"Trial pipeline": "views/pipeline.md"},
         {"Guideline concordance": "views/concordance.md"},
+        {"How current it is": "views/currency.md"},
     ]
     nav.append({"Views": views})
     sections["views"] = views

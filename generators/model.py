@@ -397,6 +397,16 @@ class Handbook:
             key=lambda s: (s.data.get("expected_completion", "9999"), s.id),
         )
 
+    def currency_trials(self) -> list[TrialCurrency]:
+        """Every study with a trial status under way, a status read date, or results overdue: what the
+        currency page and its open data list."""
+        out = []
+        for s in self.kind("study"):
+            status = self.trial_status(s)
+            if status.status in UNDER_WAY or status.read_on or status.results_overdue_since:
+                out.append(TrialCurrency(s, status))
+        return sorted(out, key=lambda t: (t.record.data.get("acronym") or t.record.data["title"]).casefold())
+
     def trial_status(self, study: Record) -> TrialStatus:
         from .bibliography import reference_kind
 
@@ -656,3 +666,9 @@ class Concordance:
             "partly agree": f"The {n} guidelines that address it point the same way, but differ in strength or detail (see why below).",
             "disagree": f"The {n} guidelines that address it disagree.",
         }[self.agreement]
+
+
+@dataclass(frozen=True)
+class TrialCurrency:
+    record: Record
+    status: TrialStatus

@@ -480,6 +480,32 @@ def fhir_citations(book: Handbook, version: str, site_url: str) -> dict:
 # --- everything ----------------------------------------------------------------------
 
 
+def currency_files(book: Handbook, version: str, generated: str) -> tuple[str, str]:
+    """How current the handbook is, as data: each therapy's regulator checks and each trial's status
+    with the date it refers to, where it was read, and whether it is unconfirmed or overdue."""
+    rows = []
+    for t in book.kind("therapy"):
+        for c in t.data.get("regulatory_checks") or []:
+            rows.append(
+                {"record": t.id, "kind": "therapy", "source": c["agency"], "finding": c["finding"], "checked": c["checked"], "as_of": "",
+                 "where": c["where"], "not_confirmed_since": "", "results_overdue_since": ""}
+            )  # fmt: skip
+    for t in book.currency_trials():
+        s = t.status
+        rows.append(
+            {"record": t.record.id, "kind": "study", "source": s.source, "finding": s.status, "checked": s.read_on, "as_of": s.as_of,
+             "where": "", "not_confirmed_since": s.unconfirmed_since, "results_overdue_since": s.results_overdue_since}
+        )  # fmt: skip
+    data = _json(
+        {"title": f"{HANDBOOK}: how current it is", "version": version, "generated": generated, "licence": LICENCE, "checks": rows}
+    )
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["record"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return data, out.getvalue()
+
+
 def data_files(book: Handbook, version: str, date: dt.date, site_url: str, root: Path) -> dict[str, str | bytes]:
     """Every file under data/, by path relative to the site root."""
     generated = date.isoformat()
@@ -520,6 +546,7 @@ def data_files(book: Handbook, version: str, date: dt.date, site_url: str, root:
             "references": references,
         }
     )
+    files["data/currency.json"], files["data/currency.csv"] = currency_files(book, version, generated)
     files["data/fhir/evidence.json"] = _fhir_json(fhir_evidence(book, version, site_url))
     files["data/fhir/citation.json"] = _fhir_json(fhir_citations(book, version, site_url))
     return dict(sorted(files.items()))

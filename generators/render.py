@@ -232,6 +232,9 @@ class PageRenderer:
         )
         pages["views/antibodies.md"] = self.render("antibodies.md.j2", "views/antibodies.md", antibodies=self.book.kind("autoantibody"))
         pages["views/pipeline.md"] = self.render("pipeline.md.j2", "views/pipeline.md", trials=self.book.pipeline())
+        pages["views/currency.md"] = self.render(
+            "currency.md.j2", "views/currency.md", therapies=self.book.kind("therapy"), trials=self.book.currency_trials()
+        )
         pages["views/concordance.md"] = self.render(
             "concordance.md.j2", "views/concordance.md", questions=self.book.kind("question"), guidelines=self.book.concordance_guidelines()
         )

@@ -159,6 +159,14 @@ def compare(record: Record, registry_id: str, entry: dict, primary: bool) -> Tri
         check.rows.append(Row("Trial status", recorded or "not recorded", shown, differs))
         if differs and primary:
             check.new_status = registry_status
+        # the same status, but recorded from a copy or as of an older update: the registry itself now
+        # confirms it, and the record should say so with the registry's own date
+        as_of = str(data.get("status_as_of") or "")
+        stale_date = data.get("status_source") != "registry" or (check.last_update and as_of and as_of < check.last_update)
+        under_way = registry_status not in ("completed", "terminated", "withdrawn")
+        if not differs and primary and under_way and stale_date and check.last_update:
+            check.rows.append(Row("Status date", as_of or "not recorded", f"last update {check.last_update}", True))
+            check.new_status = registry_status
 
     date, kind = entry["primary_completion"]
     expected = str(data.get("expected_completion") or "")
@@ -197,6 +205,10 @@ class Watch:
     applied: list[str] = field(default_factory=list)
     searched: int = 0
     regulators: list[RegulatorCheck] = field(default_factory=list)
+    new_trials: list[dict] = field(default_factory=list)  # registered since new_since, not yet in a record
+    new_since: str = ""
+    unconfirmed: list[tuple[Record, object]] = field(default_factory=list)  # (study, TrialStatus)
+    overdue: list[tuple[Record, object]] = field(default_factory=list)
     not_watched: list[Record] = field(default_factory=list)  # therapies without regulator_names
     notices: list[NoticeCheck] = field(default_factory=list)
     references_checked: int = 0
@@ -219,7 +231,9 @@ class Watch:
 
     @property
     def exit_code(self) -> int:
-        if self.changed or self.new_papers or self.regulator_changes or self.new_notices:
+        # Unconfirmed statuses and overdue results are listed every time but are no news: the pages
+        # already show them as such. New trials, changes and notices are.
+        if self.changed or self.new_papers or self.regulator_changes or self.new_notices or self.new_trials:
             return EXIT_CHANGES
         return EXIT_ERRORS if self.errors else EXIT_NOTHING
 
@@ -243,6 +257,48 @@ def check_registries(records: list[Record], fetcher, watch: Watch) -> None:
                 watch.errors.append(f"{record.path} ({_name(record)}): {error}")
                 continue
             watch.checks.append(compare(record, registry_id, entry, primary=nct_seen == 1))
+
+
+# --- statuses that are no longer current, results overdue, trials newly registered ---------------
+
+# Condition terms for ClinicalTrials.gov's search, one for every IIM subtype.
+NEW_TRIAL_CONDITIONS = (
+    "myositis OR dermatomyositis OR polymyositis OR antisynthetase OR necrotizing myopathy OR necrotising myopathy"
+    " OR inclusion body myositis OR juvenile dermatomyositis OR amyopathic dermatomyositis OR inflammatory myopathy"
+)
+
+
+def check_currency(records: list[Record], bib, watch: Watch) -> None:
+    """The statuses the pages show as not confirmed, and the results overdue, by the model's own rules."""
+    import datetime as dt
+
+    from .bibliography import reference_kind
+    from .model import trial_status
+
+    now = dt.date.fromisoformat(watch.today)
+    for record in records:
+        if record.kind != "study" or not record.data.get("trial_status"):
+            continue
+        keys = record.data.get("citations") or []
+        published = any(k in bib.entries and reference_kind(bib.entries[k]) == "article" for k in keys)
+        status = trial_status(record.data, now, published)
+        if status.unconfirmed_since:
+            watch.unconfirmed.append((record, status))
+        if status.results_overdue_since:
+            watch.overdue.append((record, status))
+
+
+def check_new_trials(records: list[Record], fetcher, watch: Watch, since: str) -> None:
+    from .watch_net import NetError
+
+    known = {str(i) for r in records if r.kind == "study" for i in r.data.get("registry_ids") or []}
+    try:
+        found = fetcher.ctgov_new_trials(NEW_TRIAL_CONDITIONS, since)
+    except NetError as error:
+        watch.errors.append(f"New trials not checked: {error}")
+        return
+    watch.new_since = since  # only a search that answered may say "no new trial"
+    watch.new_trials = [t for t in found if t["nct_id"] not in known]
 
 
 # --- regulator check (FDA) ---------------------------------------------------------------------
@@ -364,6 +420,8 @@ def check_notices(bib, fetcher, watch: Watch) -> None:
             watch.errors.append(f"PubMed publication types: {error}")
             continue
         for pmid, summary in summaries.items():
+            if pmid not in by_pmid:  # a summary not asked for
+                continue
             check, retraction_recorded = by_pmid[pmid]
             retracted = "Retracted Publication" in summary.get("pubtype", [])
             check.pubmed_retracted = retracted and not retraction_recorded and not any(n["kind"] == "retraction" for n in check.new)
@@ -613,7 +671,7 @@ def render(watch: Watch) -> str:
             out.append("")
         if check.new_status:
             out += ["Proposed edit (status fields only):", "", _edit(check, watch.today), ""]
-        by_hand = [r.label for r in check.rows if r.changed and r.label != "Trial status"]
+        by_hand = [r.label for r in check.rows if r.changed and r.label not in ("Trial status", "Status date")]
         if by_hand:
             fields = {
                 "Primary completion": "`expected_completion`",
@@ -653,6 +711,7 @@ def render(watch: Watch) -> str:
             )
         out.append("")
 
+    out += _render_currency(watch)
     out += _render_regulators(watch)
     out += _render_notices(watch)
     if watch.errors:
@@ -663,6 +722,75 @@ def render(watch: Watch) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _render_currency(watch: Watch) -> list[str]:
+    out = []
+    if watch.new_since:
+        out += [f"## New trials: registered on ClinicalTrials.gov since {watch.new_since}", ""]
+        if not watch.new_trials:
+            out += ["No new myositis trial that the records do not already hold.", ""]
+        for t in watch.new_trials:
+            out.append(
+                f"- [{t['nct_id']}](https://clinicaltrials.gov/study/{t['nct_id']}): {t['title']} ({t['status']}, first posted {t['first_posted']})"
+            )
+        if watch.new_trials:
+            first = watch.new_trials[0]
+            out += [
+                "",
+                "Candidates for new study records. After reading a registry entry, start one with "
+                f"`make new KIND=study ID=...`; its registry fields, for {first['nct_id']}:",
+                "",
+                "```yaml",
+                f"registry_ids: [{first['nct_id']}]",
+                f"trial_status: {CTGOV_STATUS.get(first['status'], 'unknown')}",
+                f"status_checked: {watch.today}",
+                "status_source: registry",
+                f"status_as_of: {first['first_posted'] or watch.today}",
+                "```",
+                "",
+            ]
+    out += ["## Statuses not confirmed (shown as such on the pages)", ""]
+    if not watch.unconfirmed:
+        out += ["Every recorded status was confirmed within six months.", ""]
+    for record, status in watch.unconfirmed:
+        since = "never dated" if status.unconfirmed_since == "it was read" else f"since {status.unconfirmed_since}"
+        out.append(
+            f"- {_name(record)} (`{record.path}`): {record.data.get('trial_status')}, not confirmed {since} ({status.unconfirmed_because})."
+        )
+    if watch.unconfirmed:
+        out += [
+            "",
+            "An NCT trial above is confirmed by the registry check (its edit sets the registry's own date); for the others, "
+            "read the registry and set, for example:",
+            "",
+            "```yaml",
+            f"status_checked: {watch.today}",
+            "status_source: registry",
+            "status_as_of: YYYY-MM-DD  # the registry entry's last update",
+            "```",
+            "",
+        ]
+    out += ["## Results overdue (completed 12 months ago or more, nothing posted or published)", ""]
+    if not watch.overdue:
+        out += ["None.", ""]
+    for record, status in watch.overdue:
+        out.append(f"- {_name(record)} (`{record.path}`): completed {status.results_overdue_since}.")
+    if watch.overdue:
+        out += [
+            "",
+            "Look for results on the registry and in PubMed. Once read, record them with their provenance:",
+            "",
+            "```yaml",
+            "primary_endpoint_met: yes  # or no, as reported",
+            "results:",
+            "  - text: (figures exactly as reported)",
+            "    cite: [(the registry record or the paper)]",
+            "    provenance: registry  # or full-text, abstract",
+            "```",
+            "",
+        ]
+    return out
 
 
 EMA_NOT_WATCHED = (
@@ -753,6 +881,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-regulators", action="store_true", help="leave out the FDA check")
     parser.add_argument("--no-notices", action="store_true", help="leave out the retraction and correction check")
     parser.add_argument("--apply-notices", action="store_true", help="write new notices into references.bib")
+    parser.add_argument("--no-new-trials", action="store_true", help="leave out the search for newly registered trials")
+    parser.add_argument("--new-since", help="report trials first posted on or after this date (default: 8 days ago, a weekly run)")
 
 
 def _repo_url() -> str:
@@ -788,11 +918,19 @@ def run(
     notices: bool = True,
     apply: bool = False,
     apply_notices_: bool = False,
+    new_trials: bool = True,
+    new_since: str | None = None,
 ) -> Watch:
+    import datetime as dt
+
     records, bib, problems = load(root)
     watch = Watch(today)
     watch.errors += [f"{p.path}:{p.line}: {p.message} (this file was not checked)" for p in problems]
     check_registries(records, fetcher, watch)
+    check_currency(records, bib, watch)
+    if new_trials:
+        since = new_since or (dt.date.fromisoformat(today) - dt.timedelta(days=8)).isoformat()
+        check_new_trials(records, fetcher, watch, since)
     if literature:
         check_literature(records, bib, fetcher, watch)
     if regulators:
@@ -823,6 +961,8 @@ def run_command(args) -> int:
         notices=not args.no_notices,
         apply=args.apply_status,
         apply_notices_=args.apply_notices,
+        new_trials=not args.no_new_trials,
+        new_since=args.new_since,
     )
     report = render(watch)
     print(report)

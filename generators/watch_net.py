@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 CTGOV_STUDY = "https://clinicaltrials.gov/api/v2/studies/{}"
+CTGOV_SEARCH = "https://clinicaltrials.gov/api/v2/studies"
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 ESEARCH = EUTILS + "esearch.fcgi"
 ESUMMARY = EUTILS + "esummary.fcgi"
@@ -135,6 +136,41 @@ class Fetcher:
         except ValueError:
             raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
         return parse_ctgov_study(study, what)
+
+    def ctgov_new_trials(self, condition: str, since: str) -> list[dict]:
+        """Studies first posted on ClinicalTrials.gov since a date whose conditions match the terms
+        (GET /api/v2/studies with query.cond and a StudyFirstPostDate range)."""
+        what = "ClinicalTrials.gov search for new trials"
+        params = {
+            "query.cond": condition,
+            "filter.advanced": f"AREA[StudyFirstPostDate]RANGE[{since},MAX]",
+            "pageSize": 100,
+            "format": "json",
+        }
+        response = self.get(CTGOV_SEARCH, params, what=what)
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        studies = payload.get("studies") if isinstance(payload, dict) else None
+        if not isinstance(studies, list):
+            raise NetError(f"{what}: the response has no studies list; the API may have changed")
+        found = []
+        for study in studies:
+            protocol = (study or {}).get("protocolSection") or {}
+            ident, status = protocol.get("identificationModule") or {}, protocol.get("statusModule") or {}
+            if not ident.get("nctId"):
+                continue
+            found.append(
+                {
+                    "nct_id": ident["nctId"],
+                    "title": str(ident.get("briefTitle", "")),
+                    "status": str(status.get("overallStatus", "")),
+                    "first_posted": _date(status.get("studyFirstPostDateStruct"))[0],
+                    "conditions": [str(c) for c in (protocol.get("conditionsModule") or {}).get("conditions") or []],
+                }
+            )
+        return found
 
     # --- NCBI E-utilities -----------------------------------------------------------------
 
@@ -393,6 +429,7 @@ class ReplaySession:
     """Answers the watch's requests from recorded files instead of the network.
 
     DIR/ctgov/<NCT id>.json      the study (a missing file is answered with HTTP 404)
+    DIR/ctgov/search.json        the search for newly posted trials (missing: none found)
     DIR/pubmed/esearch-<key>.xml an ESearch reply; <key> is the first word of the term in lower
                                  case (a quoted phrase or a registry id); missing: no matches
     DIR/pubmed/esummary.json     one ESummary reply holding every summary; each request gets the
@@ -410,6 +447,10 @@ class ReplaySession:
     def get(self, url, params=None, headers=None, timeout=None):
         params = dict(params or {})
         self.requests.append((url, params))
+        if url == CTGOV_SEARCH:
+            path = self.folder / "ctgov" / "search.json"
+            body = path.read_bytes() if path.exists() else b'{"studies": []}'
+            return _Reply(200, body, "application/json", url)
         if url.startswith(CTGOV_STUDY.format("")):
             path = self.folder / "ctgov" / (url.rsplit("/", 1)[1] + ".json")
             if path.exists():

@@ -62,3 +62,15 @@ def test_the_pipeline_dates_each_status_and_lists_trials_known_only_from_reports
         "SPIREA" in text and "as of 2024-04-23 (on a copy of the registry record, read 2026-12-01); not confirmed since 2024-04-23" in text
     )
     assert "Recruiting (2026-12-01)" not in text
+
+
+def test_the_currency_page_lists_every_therapy_and_trial_with_its_last_check(handbook_site):
+    book = build_model(ROOT)
+    text = _text(handbook_site, "views/currency")
+    for therapy in (r for r in book.records if r.kind == "therapy"):
+        assert therapy.data["title"] in text, therapy.id
+    stale = text.split("Statuses not confirmed", 1)[1].split("Results overdue", 1)[0]
+    for acronym in ("SPIREA", "BIRD", "MYOCIT"):
+        assert acronym in stale, acronym
+    assert "Recruiting, as of 2024-04-23" in stale  # SPIREA, dated by its registry copy
+    assert "Therapies: regulators' records" in text and "Trials: status and where it was read" in text

@@ -123,7 +123,7 @@ def test_report_on_the_recorded_responses_names_each_change_and_proposes_the_edi
 
 def test_nothing_changed_exits_0(project, tmp_path, monkeypatch):
     (project / "evidence" / "therapy" / "watchimab.yaml").unlink()  # its search finds new papers
-    code, report = cli(only(project, "watch-gamma"), tmp_path, monkeypatch, "--no-notices")
+    code, report = cli(only(project, "watch-gamma"), tmp_path, monkeypatch, "--no-notices", "--no-new-trials")
     assert code == 0
     assert "**Result: nothing changed.**" in report
     assert "No registered trial differs from its record." in report
@@ -132,7 +132,9 @@ def test_nothing_changed_exits_0(project, tmp_path, monkeypatch):
 
 
 def test_only_errors_exit_2(project, tmp_path, monkeypatch):
-    code, report = cli(only(project, "watch-epsilon"), tmp_path, monkeypatch, "--no-literature", "--no-regulators", "--no-notices")
+    code, report = cli(
+        only(project, "watch-epsilon"), tmp_path, monkeypatch, "--no-literature", "--no-regulators", "--no-notices", "--no-new-trials"
+    )
     assert code == 2
     assert "**Result: no change found, but some checks failed.**" in report
     assert "- evidence/study/watch-epsilon.yaml (WATCH-EPSILON): ClinicalTrials.gov NCT99990005: the response is not valid JSON" in report
@@ -192,7 +194,15 @@ def test_a_timeout_is_retried_then_given_up(clock):
 def test_a_failed_trial_is_reported_and_the_watch_goes_on(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), status=502)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), body=recorded("NCT99990002"), content_type="application/json")
-    watch = run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False)
+    watch = run(
+        only(project, "watch-alpha", "watch-beta"),
+        fetcher(clock),
+        TODAY,
+        literature=False,
+        regulators=False,
+        notices=False,
+        new_trials=False,
+    )
     report = render(watch)
     assert watch.exit_code == 1
     assert "- evidence/study/watch-alpha.yaml (WATCH-ALPHA): ClinicalTrials.gov NCT99990001: HTTP 502; gave up after 4 attempts" in report
@@ -205,7 +215,13 @@ def test_malformed_json_and_an_unknown_id_are_errors_only(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), status=404, body="Not Found")
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990003"), json={"studies": []})
     watch = run(
-        only(project, "watch-alpha", "watch-beta", "watch-gamma"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False
+        only(project, "watch-alpha", "watch-beta", "watch-gamma"),
+        fetcher(clock),
+        TODAY,
+        literature=False,
+        regulators=False,
+        notices=False,
+        new_trials=False,
     )
     report = render(watch)
     assert watch.exit_code == 2
@@ -219,7 +235,7 @@ def test_malformed_json_and_an_unknown_id_are_errors_only(project, clock):
 def test_malformed_xml_from_pubmed_is_reported(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990003"), body=recorded("NCT99990003"), content_type="application/json")
     responses.add(responses.GET, ESEARCH, body="<eSearchResult><Count>2</Count><IdList><Id>1</Id>", content_type="text/xml")
-    watch = run(only(project, "watch-gamma"), fetcher(clock), TODAY, regulators=False, notices=False)
+    watch = run(only(project, "watch-gamma"), fetcher(clock), TODAY, regulators=False, notices=False, new_trials=False)
     report = render(watch)
     assert watch.exit_code == 2
     assert "(Therapy: Watchimab): PubMed search: the response is not valid XML" in report
@@ -333,7 +349,15 @@ def test_unknown_and_expanded_access_statuses_are_shown_for_a_person_to_judge(pr
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), json=unknown)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), json=withheld)
     report = render(
-        run(only(project, "watch-alpha", "watch-beta"), fetcher(clock), TODAY, literature=False, regulators=False, notices=False)
+        run(
+            only(project, "watch-alpha", "watch-beta"),
+            fetcher(clock),
+            TODAY,
+            literature=False,
+            regulators=False,
+            notices=False,
+            new_trials=False,
+        )
     )
     assert "| Trial status | recruiting | unknown (UNKNOWN; last known RECRUITING) | **changed** |" in report
     assert "trial_status: unknown\nstatus_checked: 2026-12-01" in report
@@ -413,3 +437,129 @@ def test_pubmed_alone_marking_a_work_retracted_is_reported(project):
     bib.write_text(bib.read_text().replace("  doi = {10.5555/watch.gamma.2025},\n", ""))
     report = render(run(only(project), make_fetcher(FIXTURES), TODAY, literature=False, regulators=False))
     assert "PubMed lists this work as a Retracted Publication, and references.bib records no retraction" in report
+
+
+def test_new_trials_stale_statuses_and_overdue_results_are_reported_with_their_edits(project, tmp_path, monkeypatch):
+    code, report = cli(project, tmp_path, monkeypatch, "--no-literature", "--no-regulators", "--no-notices")
+    assert code == 1
+    new = report.split("## New trials: registered on ClinicalTrials.gov since 2026-11-23", 1)[1].split("\n## ", 1)[0]
+    assert "NCT99990009" in new and "WATCH-THETA" in new and "NCT99990001" not in new.split("```")[0]  # a known id is not new
+    assert "registry_ids: [NCT99990009]\ntrial_status: not-yet-recruiting\nstatus_checked: 2026-12-01\nstatus_source: registry" in new
+    stale = report.split("## Statuses not confirmed", 1)[1].split("\n## ", 1)[0]
+    assert "- WATCH-ETA (`evidence/study/watch-eta.yaml`): recruiting, not confirmed since 2025-01-10 (older than six months)." in stale
+    assert "status_as_of: YYYY-MM-DD  # the registry entry's last update" in stale
+    overdue = report.split("## Results overdue", 1)[1].split("\n## ", 1)[0]
+    assert "- WATCH-ZETA (`evidence/study/watch-zeta.yaml`): completed 2025-06." in overdue
+    assert "provenance: registry  # or full-text, abstract" in overdue
+    assert "WATCH-GAMMA" not in overdue  # completed, but published with results
+
+
+def test_an_unchanged_status_read_on_a_copy_is_confirmed_with_the_registrys_own_date(project):
+    alpha = project / "evidence" / "study" / "watch-alpha.yaml"
+    alpha.write_text(
+        alpha.read_text()
+        .replace("trial_status: recruiting  # as the registry gave it in June", "trial_status: active-not-recruiting")
+        .replace(
+            "status_checked: '2026-06-01'\n", "status_checked: '2026-06-01'\nstatus_source: registry-copy\nstatus_as_of: '2026-05-02'\n"
+        )
+    )
+    report = render(
+        run(
+            only(project, "watch-alpha"), make_fetcher(FIXTURES), TODAY, literature=False, regulators=False, notices=False, new_trials=False
+        )
+    )
+    assert "| Status date | 2026-05-02 | last update 2026-11-20 | **changed** |" in report
+    assert "trial_status: active-not-recruiting\nstatus_checked: 2026-12-01\nstatus_source: registry\nstatus_as_of: 2026-11-20" in report
+
+
+# --- every source fails in every way, and is reported as unchecked, never as "no change" -------
+
+
+def _failing(clock, url, **reply):
+    responses.add(responses.GET, url, **reply)
+    return fetcher(clock, retries=1, backoff=0.01)
+
+
+@pytest.mark.parametrize(
+    "reply,said",
+    [
+        ({"status": 500}, "HTTP 500; gave up after 2 attempts"),
+        ({"status": 429, "headers": {"Retry-After": "1"}}, "HTTP 429 (too many requests); gave up after 2 attempts"),
+        ({"body": requests.Timeout("read timed out")}, "timed out; gave up after 2 attempts"),
+        ({"body": "<html>oops</html>", "content_type": "text/html"}, "the response is not valid JSON"),
+        ({"json": {"meta": {}, "rows": []}}, "the response has no results list; the API may have changed"),
+    ],
+    ids=["5xx", "429", "timeout", "malformed", "changed-schema"],
+)
+@responses.activate
+def test_fda_failures_are_reported_as_unchecked(project, clock, reply, said):
+    from generators.watch_net import OPENFDA_DRUGSFDA, OPENFDA_LABEL
+
+    responses.add(responses.GET, OPENFDA_LABEL, json={"results": []})
+    watch = run(only(project), _failing(clock, OPENFDA_DRUGSFDA, **reply), TODAY, literature=False, notices=False, new_trials=False)
+    report = render(watch)
+    assert f"evidence/therapy/watchimab.yaml (Watchimab): Drugs@FDA (watchimab): {said}" in report
+    assert "None of the" not in report  # an unchecked therapy is never reported as unchanged
+    assert watch.exit_code == 2
+
+
+@responses.activate
+def test_an_fda_search_without_matches_is_no_change_and_a_429_is_retried(project, clock):
+    from generators.watch_net import OPENFDA_DRUGSFDA, OPENFDA_LABEL
+
+    responses.add(responses.GET, OPENFDA_DRUGSFDA, status=429, headers={"Retry-After": "3"})
+    responses.add(responses.GET, OPENFDA_DRUGSFDA, status=404, json={"error": {"code": "NOT_FOUND"}})
+    responses.add(responses.GET, OPENFDA_LABEL, status=404, json={"error": {"code": "NOT_FOUND"}})
+    watch = run(only(project), fetcher(clock), TODAY, literature=False, notices=False, new_trials=False)
+    assert watch.errors == [] and watch.regulator_changes == []
+    assert 3.0 in clock.sleeps  # Retry-After honoured
+
+
+@pytest.mark.parametrize(
+    "reply,said",
+    [
+        ({"status": 503}, "HTTP 503; gave up after 2 attempts"),
+        ({"body": requests.Timeout("read timed out")}, "timed out; gave up after 2 attempts"),
+        ({"body": "not json", "content_type": "text/plain"}, "the response is not valid JSON"),
+        ({"json": {"status": "ok", "message": {"rows": []}}}, "the response has no message.items; the API may have changed"),
+    ],
+    ids=["5xx", "timeout", "malformed", "changed-schema"],
+)
+@responses.activate
+def test_crossref_failures_are_reported_as_unchecked(project, clock, reply, said):
+    from generators.watch_net import CROSSREF_WORKS
+
+    responses.add(responses.GET, ESUMMARY, body=(FIXTURES / "pubmed" / "esummary.json").read_text(), content_type="application/json")
+    watch = run(only(project), _failing(clock, CROSSREF_WORKS, **reply), TODAY, literature=False, regulators=False, new_trials=False)
+    report = render(watch)
+    assert f"references.bib (gamma2025): Crossref updates of 10.5555/watch.gamma.2025: {said}" in report
+
+
+@responses.activate
+def test_crossref_with_no_notices_is_no_change(project, clock):
+    from generators.watch_net import CROSSREF_WORKS
+
+    responses.add(responses.GET, CROSSREF_WORKS, json={"status": "ok", "message": {"items": []}})
+    responses.add(responses.GET, ESUMMARY, json={"result": {"uids": []}})
+    watch = run(only(project), fetcher(clock), TODAY, literature=False, regulators=False, new_trials=False)
+    assert watch.errors == [] and watch.new_notices == []
+    assert "No new notice on the 1 references checked." in render(watch)
+
+
+@pytest.mark.parametrize(
+    "reply,said",
+    [
+        ({"status": 502}, "HTTP 502; gave up after 2 attempts"),
+        ({"body": "{", "content_type": "application/json"}, "the response is not valid JSON"),
+        ({"json": {"results": []}}, "the response has no studies list; the API may have changed"),
+    ],
+    ids=["5xx", "malformed", "changed-schema"],
+)
+@responses.activate
+def test_the_new_trial_search_failing_is_reported_as_unchecked(project, clock, reply, said):
+    from generators.watch_net import CTGOV_SEARCH
+
+    watch = run(only(project), _failing(clock, CTGOV_SEARCH, **reply), TODAY, literature=False, regulators=False, notices=False)
+    report = render(watch)
+    assert f"New trials not checked: ClinicalTrials.gov search for new trials: {said}" in report
+    assert "No new myositis trial" not in report
