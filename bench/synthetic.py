@@ -30,6 +30,8 @@ SHARED_KINDS = {"subtype"}  # in copy 1 only; the other copies refer to them
 
 # Dropped first when trimming: records that other records seldom point at.
 TRIM_ORDER = [
+    "question",
+    "drug-class",
     "source-review",
     "topic",
     "recommendation",

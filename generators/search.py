@@ -31,7 +31,8 @@ SYNONYMS_FILE = "search-synonyms.yaml"
 # Page boost by record kind (Material: front matter `search: {boost: N}`; a study has 1).
 # Abbreviations (IMNM, MDA5) mostly name a disease or an antibody, yet trial and therapy pages
 # repeat them more often: rank the record the abbreviation belongs to first.
-# A clinical question counts like a study for a few words typed ("PJP prophylaxis" finds the topic),
+# A drug class is found first by its own name ("JAK inhibitor"); a member's name still finds the member
+# (the class page does not take its members' names as its own). A clinical question counts like a study for a few words typed ("PJP prophylaxis" finds the topic),
 # and first for a question typed as one (docs/assets/search.js, QUESTION_LIKE).
 BOOST = {
     "drug-class": 4,

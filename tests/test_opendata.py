@@ -288,7 +288,7 @@ def test_output_is_deterministic_and_dated_by_the_build_date():
     assert first == data_files(_book(FIXTURE), VERSION, DATE, SITE, FIXTURE)
     later = data_files(book, VERSION, dt.date(2030, 1, 2), SITE, FIXTURE)
     changed = {path for path in first if first[path] != later[path]}
-    assert changed == {f"data/{kind}.json" for kind in KINDS} | {"data/handbook.json"}
+    assert changed == {f"data/{kind}.json" for kind in KINDS} | {"data/handbook.json", "data/currency.json"}
     assert all(first[p].replace('"2026-11-21"', '"2030-01-02"') == later[p] for p in changed)
 
 

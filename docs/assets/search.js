@@ -85,7 +85,7 @@
   // A query typed as a question ("when should IVIG be used", "which drug first?") ranks the clinical
   // question pages first; a few words typed ("IVIG") find the therapy or topic page as before.
   var QUESTION_LIKE = /^\s*(how|which|what|when|why|who|should|is|are|does|do|can|will)\b|\?\s*$/i;
-  var QUESTION_BOOST = 4;  // the share of the page's title the reader typed: between pages naming the words alike
+  var QUESTION_BOOST = 8;  // the share of the page's title the reader typed: between pages naming the words alike
   var pagefind = null;  // a promise of the module, started now: the reader should not wait for it
   var siteRoot = null;
   if (pagefindSrc && Native) {
