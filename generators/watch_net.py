@@ -131,11 +131,7 @@ class Fetcher:
             if error.status == 404:
                 raise NetError(f"{what}: no such study on ClinicalTrials.gov (HTTP 404); check the id in the record", 404) from None
             raise
-        try:
-            study = response.json()
-        except ValueError:
-            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
-        return parse_ctgov_study(study, what)
+        return parse_ctgov_study(_json_of(response, what), what)
 
     def ctgov_new_trials(self, condition: str, since: str) -> list[dict]:
         """Studies first posted on ClinicalTrials.gov since a date whose conditions match the terms
@@ -148,10 +144,7 @@ class Fetcher:
             "format": "json",
         }
         response = self.get(CTGOV_SEARCH, params, what=what)
-        try:
-            payload = response.json()
-        except ValueError:
-            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        payload = _json_of(response, what)
         studies = payload.get("studies") if isinstance(payload, dict) else None
         if not isinstance(studies, list):
             raise NetError(f"{what}: the response has no studies list; the API may have changed")
@@ -196,10 +189,7 @@ class Fetcher:
             return {}
         params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "json", "version": "2.0"}
         response = self.get(ESUMMARY, self._ncbi_params(params), what="PubMed summaries")
-        try:
-            payload = response.json()
-        except ValueError:
-            raise NetError(f"PubMed summaries: the response is not valid JSON ({_start(response.text)})") from None
+        payload = _json_of(response, "PubMed summaries")
         return parse_esummary_json(payload)
 
     # --- openFDA -----------------------------------------------------------------------------
@@ -213,10 +203,7 @@ class Fetcher:
             if error.status == 404:  # openFDA's answer to a search that matches nothing
                 return []
             raise
-        try:
-            payload = response.json()
-        except ValueError:
-            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        payload = _json_of(response, what)
         results = payload.get("results") if isinstance(payload, dict) else None
         if not isinstance(results, list):
             raise NetError(f"{what}: the response has no results list; the API may have changed")
@@ -240,14 +227,19 @@ class Fetcher:
         Crossref REST API filter `updates:`, which also carries the Retraction Watch data."""
         what = f"Crossref updates of {doi}"
         response = self.get(CROSSREF_WORKS, {"filter": f"updates:{doi}", "rows": 20}, what=what)
-        try:
-            payload = response.json()
-        except ValueError:
-            raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
+        payload = _json_of(response, what)
         items = (payload.get("message") or {}).get("items") if isinstance(payload, dict) else None
         if not isinstance(items, list):
             raise NetError(f"{what}: the response has no message.items; the API may have changed")
         return parse_crossref_updates(items, doi)
+
+
+def _json_of(response, what: str):
+    """The reply's JSON, or NetError saying how the reply starts."""
+    try:
+        return response.json()
+    except ValueError:
+        raise NetError(f"{what}: the response is not valid JSON ({_start(response.text)})") from None
 
 
 def _start(text: str, limit: int = 60) -> str:
