@@ -54,6 +54,11 @@ def fetcher(clock: Clock, **overrides):
     return make_fetcher(None, session=requests.Session(), sleep=clock.sleep, clock=clock.time, **overrides)
 
 
+def registries_only(project: Path, clock: Clock, *keep: str):
+    """The watch of the registries alone (no literature, FDA, notices or new-trial search), on the studies named."""
+    return run(only(project, *keep), fetcher(clock), TODAY, literature=False, regulators=False, notices=False, new_trials=False)
+
+
 def only(project: Path, *keep: str) -> Path:
     """Leave in the project only the study records named (other kinds stay)."""
     for path in (project / "evidence" / "study").glob("*.yaml"):
@@ -194,15 +199,7 @@ def test_a_timeout_is_retried_then_given_up(clock):
 def test_a_failed_trial_is_reported_and_the_watch_goes_on(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), status=502)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), body=recorded("NCT99990002"), content_type="application/json")
-    watch = run(
-        only(project, "watch-alpha", "watch-beta"),
-        fetcher(clock),
-        TODAY,
-        literature=False,
-        regulators=False,
-        notices=False,
-        new_trials=False,
-    )
+    watch = registries_only(project, clock, "watch-alpha", "watch-beta")
     report = render(watch)
     assert watch.exit_code == 1
     assert "- evidence/study/watch-alpha.yaml (WATCH-ALPHA): ClinicalTrials.gov NCT99990001: HTTP 502; gave up after 4 attempts" in report
@@ -214,15 +211,7 @@ def test_malformed_json_and_an_unknown_id_are_errors_only(project, clock):
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), body="<html>Service unavailable</html>", content_type="text/html")
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), status=404, body="Not Found")
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990003"), json={"studies": []})
-    watch = run(
-        only(project, "watch-alpha", "watch-beta", "watch-gamma"),
-        fetcher(clock),
-        TODAY,
-        literature=False,
-        regulators=False,
-        notices=False,
-        new_trials=False,
-    )
+    watch = registries_only(project, clock, "watch-alpha", "watch-beta", "watch-gamma")
     report = render(watch)
     assert watch.exit_code == 2
     assert "NCT99990001: the response is not valid JSON (it starts `<html>Service unavailable</html>`)" in report
@@ -348,17 +337,7 @@ def test_unknown_and_expanded_access_statuses_are_shown_for_a_person_to_judge(pr
     withheld["protocolSection"]["statusModule"]["overallStatus"] = "WITHHELD"
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990001"), json=unknown)
     responses.add(responses.GET, CTGOV_STUDY.format("NCT99990002"), json=withheld)
-    report = render(
-        run(
-            only(project, "watch-alpha", "watch-beta"),
-            fetcher(clock),
-            TODAY,
-            literature=False,
-            regulators=False,
-            notices=False,
-            new_trials=False,
-        )
-    )
+    report = render(registries_only(project, clock, "watch-alpha", "watch-beta"))
     assert "| Trial status | recruiting | unknown (UNKNOWN; last known RECRUITING) | **changed** |" in report
     assert "trial_status: unknown\nstatus_checked: 2026-12-01" in report
     assert "| Trial status | active-not-recruiting | ? (WITHHELD) | **changed** |" in report
