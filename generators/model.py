@@ -4,6 +4,7 @@ and the pages that cite each reference. Render, export and PDF read only this mo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -427,8 +428,63 @@ class Handbook:
                 found.append({"key": key, "entry": entry, "notice": notice, "note": said.get(key, "")})
         return sorted(found, key=lambda n: n["notice"].date, reverse=True)
 
+    def finding_checks(self, study: Record) -> list[FindingCheck]:
+        """Every result and safety finding of a study with where it stands in its source, when it was
+        last compared with it, and why that check may be out of date."""
+        return [self.finding_check(study, section, i) for section in FINDING_SECTIONS for i in range(len(study.data.get(section) or []))]
+
+    def finding_checks_in(self, study: Record, section: str) -> list[FindingCheck]:
+        return [self.finding_check(study, section, i) for i in range(len(study.data.get(section) or []))]
+
+    def findings_to_check(self) -> list[tuple[Record, FindingCheck]]:
+        """Findings never compared with their source at their place, or not re-checked since their
+        source changed: what the review report lists for maintainers."""
+        return [(s, c) for s in self.kind("study") for c in self.finding_checks(s) if c.not_rechecked or not c.checked]
+
+    def finding_check(self, study: Record, section: str, index: int) -> FindingCheck:
+        """A finding is "not re-checked since" its check date when its source's record changed later: a
+        retraction, correction or expression of concern dated after the check, the reference re-read
+        (verified or urldate) after it, or, for registry results, the registry record updated after it."""
+        from .bibliography import first_author_surname, notices
+
+        finding = study.data[section][index]
+        checked = str(finding["checked"]) if finding.get("checked") else ""
+        keys = [k for k in finding.get("cite") or [] if k in self.bibliography.entries]
+        reasons: list[str] = []
+        if checked:
+            for key in keys:
+                entry = self.bibliography.entries[key]
+                name = f"{first_author_surname(entry)} {entry.fields.get('year', '')}".strip()
+                reasons += [f"{NOTICE_PHRASE[n.kind]} of {name} was published on {n.date}" for n in notices(entry) if n.date > checked]
+                # `verified` says in words how and when the reference was (re-)read; its newest date counts
+                revised = max(_ISO_DATE.findall(entry.fields.get("verified", "") + " " + entry.fields.get("urldate", "")), default="")
+                if revised > checked and not any(n.date > checked for n in notices(entry)):
+                    reasons.append(f"the reference {name} was revised on {revised}")
+            as_of = str(study.data.get("status_as_of") or "")
+            if not keys and finding.get("provenance") == "registry" and as_of[:1].isdigit() and as_of > checked:
+                reasons.append(f"the registry record was updated on {as_of}")
+        source = keys[0] if keys else ""
+        return FindingCheck(section, index, str(finding.get("locator") or ""), checked, tuple(reasons), source)
+
     def cited_on_page(self, record: Record) -> list[str]:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))
+
+
+FINDING_SECTIONS = ("results", "safety")
+NOTICE_PHRASE = {"retraction": "a retraction", "correction": "a correction", "concern": "an expression of concern"}
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+@dataclass(frozen=True)
+class FindingCheck:
+    """Where a study finding stands in its source and when its figures were compared with it."""
+
+    section: str  # results | safety
+    index: int
+    locator: str  # "Table 2", "abstract", "registry results section"
+    checked: str  # YYYY-MM-DD, or "" when the figures have not been compared with the source at that place
+    not_rechecked: tuple[str, ...]  # why the check may be out of date (empty: it is not)
+    source: str  # the citation key the locator points into ("" for registry results)
 
 
 def url_path(page: str) -> str:

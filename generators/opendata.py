@@ -294,13 +294,17 @@ def _titles(book: Handbook, ids) -> str:
     return ", ".join(book.by_id[i].data["title"] if i in book.by_id else i for i in ids)
 
 
-def _findings(findings, category: str, sample: dict | None) -> list[dict]:
+def _findings(book: Handbook, study: Record, section: str, category: str, sample: dict | None) -> list[dict]:
     statistics = []
-    for finding in findings or []:
+    for finding, check in zip(study.data.get(section) or [], book.finding_checks_in(study, section), strict=True):
         statistic: dict = {"description": finding["text"], "category": {"text": category}}
         notes = [f"Provenance: {finding['provenance']}"]
         if finding.get("cite"):
             notes.append("Cited: " + "; ".join(finding["cite"]))
+        notes.append(f"Where in the source: {check.locator}")
+        notes.append(f"Checked against the source: {check.checked}" if check.checked else "Checked against the source: no date recorded")
+        if check.not_rechecked:
+            notes.append(f"Not re-checked since {check.checked}: " + "; ".join(check.not_rechecked))
         statistic["note"] = [{"text": n} for n in notes]
         if sample:
             statistic["sampleSize"] = dict(sample)
@@ -378,7 +382,7 @@ def evidence_resource(book: Handbook, study: Record, version: str, site_url: str
         if basis != "planned":  # a planned size is not data
             sample["numberOfParticipants"] = d["n"]
             sample["knownDataCount"] = d["n"]
-    statistics = _findings(d.get("results"), "Result", sample) + _findings(d.get("safety"), "Safety", sample)
+    statistics = _findings(book, study, "results", "Result", sample) + _findings(book, study, "safety", "Safety", sample)
     if statistics:
         resource["statistic"] = statistics
 
@@ -506,6 +510,50 @@ def currency_files(book: Handbook, version: str, generated: str) -> tuple[str, s
     return data, out.getvalue()
 
 
+# CSL has no "table" locator label: a table, like a named section, goes by "section" with its words.
+_CSL_LOCATOR = [(re.compile(r"^pp?\.\s*(.+)$"), "page"), (re.compile(r"^(?:Figure|Fig\.)\s*(.+)$", re.I), "figure"),
+                (re.compile(r"^paragraph\s*(.+)$", re.I), "paragraph")]  # fmt: skip
+
+
+def csl_cite_item(key: str, locator: str) -> dict:
+    """A CSL citation item: the reference and where in it, as a citation processor takes them."""
+    for form, label in _CSL_LOCATOR:
+        match = form.match(locator)
+        if match:
+            return {"id": key, "label": label, "locator": match.group(1)}
+    return {"id": key, "label": "section", "locator": locator}
+
+
+def findings_files(book: Handbook, version: str, generated: str, site_url: str) -> tuple[str, str]:
+    """Every study finding with where in its source it stands and when it was checked: JSON (with CSL
+    citation items) and CSV."""
+    rows = []
+    for study in book.kind("study"):
+        for check in book.finding_checks(study):
+            finding = study.data[check.section][check.index]
+            rows.append(
+                {"study": study.id, "section": check.section, "index": check.index, "text": " ".join(finding["text"].split()),
+                 "cite": ";".join(finding.get("cite") or []), "provenance": finding["provenance"], "locator": check.locator,
+                 "checked": check.checked, "not_rechecked_because": "; ".join(check.not_rechecked), "page": page_url(book, study, site_url)}
+            )  # fmt: skip
+    items = [
+        {
+            **row,
+            "citation_items": [
+                csl_cite_item(k, row["locator"]) if i == 0 else {"id": k} for i, k in enumerate(filter(None, row["cite"].split(";")))
+            ],
+        }
+        for row in rows
+    ]
+    data = _json({"title": f"{HANDBOOK}: findings and where they stand in their sources", "version": version,
+                  "generated": generated, "licence": LICENCE, "findings": items})  # fmt: skip
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["study"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return data, out.getvalue()
+
+
 def data_files(book: Handbook, version: str, date: dt.date, site_url: str, root: Path) -> dict[str, str | bytes]:
     """Every file under data/, by path relative to the site root."""
     generated = date.isoformat()
@@ -547,6 +595,7 @@ def data_files(book: Handbook, version: str, date: dt.date, site_url: str, root:
         }
     )
     files["data/currency.json"], files["data/currency.csv"] = currency_files(book, version, generated)
+    files["data/findings.json"], files["data/findings.csv"] = findings_files(book, version, generated, site_url)
     files["data/fhir/evidence.json"] = _fhir_json(fhir_evidence(book, version, site_url))
     files["data/fhir/citation.json"] = _fhir_json(fhir_citations(book, version, site_url))
     return dict(sorted(files.items()))

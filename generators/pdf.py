@@ -39,6 +39,11 @@ DISCLAIMER = (
 )
 
 _CITATION = re.compile(r"\[(@[\w-]+(?:;\s*@[\w-]+)*)\]")
+# A citation followed by where in the source a finding stands (render.py's cite filter): the PDF prints the
+# place after the reference number, "³ Table 2"; the web-only note with the check date is left out.
+_LOCATED_CITATION = re.compile(
+    r'\[(@[\w-]+(?:;\s*@[\w-]+)*)\]<span class="locator"><button [^>]*>(.*?)</button><span class="locator-tip"[^>]*>.*?</span></span>'
+)
 _LINK = re.compile(r"\]\(([^)\s]+?\.md)(#[\w-]+)?\)")
 _FILE_LINK = re.compile(r"\]\((?![a-zA-Z][\w+.-]*:|#|/)([^)\s]+?)\)")  # relative, not a page: ../cite/x.bib
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.svg)\)(?:\{[^}\n]*\})?")
@@ -138,6 +143,10 @@ class BookAssembler:
         marks = ",".join(f"[{self._number(k)}](#ref-{k})" for k in keys)
         return f"^{marks}^"
 
+    def _located_cite(self, m) -> str:
+        place = m.group(2).replace(" ", "\\ ")  # a superscript may not hold a bare space
+        return f"{self._cite(m)[:-1]},\\ {place}^"
+
     def _link(self, page: str, m) -> str:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m.group(1)))
         if m.group(2):
@@ -188,6 +197,7 @@ class BookAssembler:
         text = _FILE_LINK.sub(lambda m: self._file_link(page, m), text)
         text = _IMAGE.sub(lambda m: self._image(page, m), text)
         text = _LINK.sub(lambda m: self._link(page, m), text)
+        text = _LOCATED_CITATION.sub(self._located_cite, text)
         text = _CITATION.sub(self._cite, text)
         if page in LANDSCAPE_PAGES:  # on pages of its own, turned sideways; the next page is upright again
             text = f"{_PAGE_FLIPPED.format('true')}\n\n{text}\n\n{_PAGE_FLIPPED.format('false')}"

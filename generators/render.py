@@ -152,6 +152,7 @@ class PageRenderer:
             approval_date=approval_date,
         )
         self.current = self.current_dir = ""
+        self._locators = 0
         self._targets: dict[str, tuple[str, str, str]] = {}  # link(): id or page -> (page, anchor, escaped title)
 
     # --- helpers available to templates ----------------------------------------------
@@ -186,12 +187,31 @@ class PageRenderer:
         # Web-only: the PDF leaves these out (pdf.py strips web-only spans); paper cannot edit or download.
         return Markup('<span class="record-actions web-only">' + " · ".join(links) + "</span>")
 
-    @staticmethod
-    def cite(keys) -> Markup:
+    def cite(self, keys, check=None) -> Markup:
+        """The citation mark `[@a; @b]`; with a finding's check (model.FindingCheck), where in the first
+        source the figures stand follows the mark, as a toggletip that opens by hover, tap or keyboard
+        and says when the figures were compared with the source (docs/assets/locators.js). The PDF
+        prints the place after the reference number instead (pdf.py, LOCATOR)."""
         keys = [k for k in (keys or []) if k]
         if not keys:
             return Markup("")
-        return Markup("[" + "; ".join(f"@{k}" for k in keys) + "]")
+        mark = "[" + "; ".join(f"@{k}" for k in keys) + "]"
+        if check is None or not check.locator:
+            return Markup(mark)
+        self._locators += 1
+        tip_id = f"locator-{self._locators}"
+        where = f"Where the figures stand in {self.reference_title(keys[0])}: {check.locator}."
+        if check.not_rechecked:
+            when = f"Not re-checked since {check.checked}: {'; '.join(check.not_rechecked)}."
+        elif check.checked:
+            when = f"Checked against the source on {check.checked}."
+        else:
+            when = "No date is recorded on which all its figures were found in the source."
+        return Markup(
+            f'{mark}<span class="locator"><button type="button" class="locator-toggle" aria-expanded="false" '
+            f'aria-describedby="{tip_id}">{md_escape(check.locator)}</button>'
+            f'<span class="locator-tip" id="{tip_id}" role="tooltip">{md_escape(where + " " + when)}</span></span>'
+        )
 
     def reference_title(self, key: str) -> str:
         """A reference named in a sentence: first author (or issuer) and year."""
@@ -200,6 +220,7 @@ class PageRenderer:
 
     def render(self, template: str, path: str, **context) -> str:
         self.current, self.current_dir = path, posixpath.dirname(path)
+        self._locators = 0  # toggletip ids, unique within a page
         text = self.env.get_template(template).render(page_path=path, **context)
         while "\n\n\n" in text:  # at most one blank line in a row (str.replace: twice as fast as a regex)
             text = text.replace("\n\n\n", "\n\n")
@@ -244,6 +265,7 @@ class PageRenderer:
             "review.md.j2",
             "maintainers/review.md",
             stale=self.book.stale(),
+            findings=self.book.findings_to_check(),
             flagged=sorted((r for r in self.book.records if r.data.get("unverified")), key=lambda r: r.path),
         )
         # One page per letter keeps each page small as the bibliography grows (the single page

@@ -7,11 +7,13 @@ Rules run only on records that passed their schema, so they may trust the shape.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
+from pathlib import Path
 
 from .bibliography import KIND_ENTRY_TYPES, NOTICE_FIELDS, NOTICE_FORM, REFERENCE_KINDS, notices, reference_kind
 from .load import KINDS, Bibliography, Record
@@ -45,6 +47,11 @@ REQUIRED_BIB_FIELDS = {
     "online": ("title", "year"),
     "techreport": ("title", "institution", "year"),
 }
+FINDING_SECTIONS = ("results", "safety")
+# Findings that already stood in the handbook, without a check date, when check dates came in (format
+# version 3): one line per finding, "<study id> <section> <fingerprint of its text>". Any other finding,
+# and any of these once its text changes, must say when its figures were compared with the source.
+UNCHECKED_FINDINGS = Path(__file__).resolve().parent.parent / "migrations" / "unchecked-findings.txt"
 NOT_STARTED = {"recruiting", "not-yet-recruiting", "active-not-recruiting", "enrolling-by-invitation", "suspended", "unknown"}
 
 
@@ -218,6 +225,10 @@ def _dates(record: Record) -> Iterator[tuple[tuple, str]]:
     for i, check in enumerate(record.data.get("regulatory_checks") or []):
         if isinstance(check.get("checked"), str):
             yield ("regulatory_checks", i, "checked"), check["checked"]
+    for section in FINDING_SECTIONS:
+        for i, finding in enumerate(record.data.get(section) or []):
+            if isinstance(finding, dict) and isinstance(finding.get("checked"), str):
+                yield (section, i, "checked"), finding["checked"]
 
 
 @rule
@@ -898,3 +909,38 @@ def class_members_date_their_regulatory_status(records: list[Record], bib: Bibli
 
 
 __all__ = ["RULES", "check_rules", "check_rules_tolerant", "link_fields", "cited_keys", "referenced_ids", "today", "KINDS"]
+
+
+def finding_fingerprint(record_id: str, section: str, text: str) -> str:
+    """A finding's line in migrations/unchecked-findings.txt; any edit to its text changes it."""
+    digest = hashlib.sha256(" ".join(str(text).split()).encode()).hexdigest()[:16]
+    return f"{record_id} {section} {digest}"
+
+
+@cache
+def findings_without_a_check() -> frozenset[str]:
+    try:
+        lines = UNCHECKED_FINDINGS.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@rule
+def findings_say_when_they_were_checked(records: list[Record], bib: Bibliography) -> Iterable[Problem]:
+    known = findings_without_a_check()
+    for r in records:
+        if r.kind != "study":
+            continue
+        for section in FINDING_SECTIONS:
+            for i, finding in enumerate(r.data.get(section) or []):
+                if finding.get("checked") or finding_fingerprint(r.id, section, finding.get("text", "")) in known:
+                    continue
+                yield Problem(
+                    r.path,
+                    r.line((section, i)),
+                    field_name((section, i, "checked")),
+                    "a new or changed finding needs the date its figures were compared with the source",
+                    "open the source, write where the figures stand in locator: (Table 2, abstract, p. 1762) "
+                    "and the date you compared them in checked: YYYY-MM-DD",
+                )

@@ -13,7 +13,7 @@ import pkgutil
 import re
 from pathlib import Path
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 _VERSION_LINE = re.compile(r"^schema_version:\s*(\d+)\s*$", re.M)
 
 

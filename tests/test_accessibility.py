@@ -262,3 +262,39 @@ def test_figures_have_legible_text_that_fits(chromium, base, figure):
         assert cut == [], f"labels cut off: {cut[:3]}"
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_where_a_finding_stands_in_its_source_opens_by_hover_tap_and_keyboard(chromium, base, axe_source, scheme):
+    visit = open_in_scheme(chromium, f"{base}/studies/proderm/", scheme, has_touch=True)
+    page = visit.page
+    try:
+        toggle = page.locator(".locator-toggle").nth(1)
+        tip = page.locator(f"#{toggle.get_attribute('aria-describedby')}")
+        assert toggle.inner_text() == "news report (medwireNews)" and not tip.is_visible()
+        expected = "Where the figures stand in Barnard 2021: news report (medwireNews). Checked against the source on 2026-12-07."
+        # hover: the note opens, stays open while the pointer is on it, and Escape closes it
+        toggle.hover()
+        assert tip.is_visible() and tip.inner_text() == expected
+        tip.hover()
+        assert tip.is_visible()
+        page.keyboard.press("Escape")
+        assert not tip.is_visible()
+        page.mouse.move(0, 0)
+        # keyboard: Tab reaches the button and the note opens on focus; Escape closes it
+        toggle.evaluate("button => button.parentElement.previousElementSibling.querySelector('a').focus()")  # the citation mark before it
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.classList.contains('locator-toggle')") and tip.is_visible()
+        found = serious_violations(page, axe_source)  # axe with the note open
+        assert found == [], "\n".join(found)
+        page.keyboard.press("Escape")
+        assert not tip.is_visible()
+        page.keyboard.press("Shift+Tab")
+        # tap: the note stays open after the tap, and a tap elsewhere closes it
+        toggle.tap()
+        assert toggle.get_attribute("aria-expanded") == "true" and tip.is_visible()
+        page.locator("h1").tap()
+        assert toggle.get_attribute("aria-expanded") == "false" and not tip.is_visible()
+        assert visit.errors == []
+    finally:
+        visit.close()

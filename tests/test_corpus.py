@@ -14,7 +14,7 @@ CASES = yaml.safe_load((Path(__file__).parent / "corpus" / "cases.yaml").read_te
 
 def generated(kind: str) -> str:
     if kind == "large":  # well-formed YAML, just far too big for a record
-        return "schema_version: 2\nid: huge\nsummary: |\n" + "".join(f"  line {i} of padding text\n" for i in range(15000))
+        return "schema_version: 3\nid: huge\nsummary: |\n" + "".join(f"  line {i} of padding text\n" for i in range(15000))
     raise ValueError(kind)
 
 

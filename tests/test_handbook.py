@@ -74,3 +74,11 @@ def test_the_currency_page_lists_every_therapy_and_trial_with_its_last_check(han
         assert acronym in stale, acronym
     assert "Recruiting, as of 2024-04-23" in stale  # SPIREA, dated by its registry copy
     assert "Therapies: regulators' records" in text and "Trials: status and where it was read" in text
+
+
+def test_nearly_every_finding_says_where_in_its_source_it_stands_and_when_it_was_checked():
+    book = build_model(ROOT)
+    checks = [c for s in book.kind("study") for c in book.finding_checks(s)]
+    assert len(checks) >= 200
+    assert all(c.locator for c in checks)  # the schema requires it
+    assert sum(1 for c in checks if c.checked) / len(checks) >= 0.95

@@ -16,18 +16,18 @@ def problems_of(project):
 
 
 def test_duplicate_key_in_a_mapping_is_reported_with_both_lines(project):
-    write(project, "evidence/therapy/dup.yaml", "schema_version: 2\nid: dup\ntitle: A\ntitle: B\n")
+    write(project, "evidence/therapy/dup.yaml", "schema_version: 3\nid: dup\ntitle: A\ntitle: B\n")
     out = problems_of(project)
     assert "evidence/therapy/dup.yaml:4: title: this field appears twice in the same block (first on line 3)" in out
 
 
 def test_tab_indentation_is_explained(project):
-    write(project, "evidence/therapy/tabs.yaml", "schema_version: 2\nid: tabs\naliases:\n\t- x\n")
+    write(project, "evidence/therapy/tabs.yaml", "schema_version: 3\nid: tabs\naliases:\n\t- x\n")
     assert "evidence/therapy/tabs.yaml:4: a tab character is used for indentation" in problems_of(project)
 
 
 def test_yaml_syntax_error_names_the_line(project):
-    write(project, "evidence/therapy/broken.yaml", "schema_version: 2\nid: broken\ntitle: [unclosed\nsummary: x\n")
+    write(project, "evidence/therapy/broken.yaml", "schema_version: 3\nid: broken\ntitle: [unclosed\nsummary: x\n")
     out = problems_of(project)
     assert "evidence/therapy/broken.yaml:" in out and "this is not valid YAML" in out
 

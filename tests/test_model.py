@@ -278,3 +278,63 @@ def test_the_agreement_of_guidelines_is_derived_from_their_positions():
     assert c("not-addressed").agreement == "none"
     # a guideline replaced by a newer one among them does not count
     assert c("against", "recommends", superseded=g[1]).agreement == "one guideline"
+
+
+# --- where a finding stands in its source, and when it was checked ------------------------
+
+
+def _book_with_finding(finding: dict, bib_fields: dict, **study_data):
+    from pybtex.database import Person
+
+    from generators.load import BibEntry
+
+    entry = BibEntry("s2020", "article", {"title": "T", "year": "2020", **bib_fields}, {"author": [Person("Smith, Ann")]}, 1)
+    book = derive([study("s", results=False, **study_data)], Bibliography("references.bib", {"s2020": entry}))
+    record = book.by_id["s"]
+    record.data["results"] = [finding]
+    return book, record
+
+
+def test_a_finding_checked_after_its_source_last_changed_needs_no_new_check():
+    book, record = _book_with_finding(
+        {"text": "A.", "cite": ["s2020"], "provenance": "abstract", "locator": "Table 2", "checked": "2026-12-07"},
+        {"verified": "PubMed page, 2026-11-21"},
+    )
+    check = book.finding_check(record, "results", 0)
+    assert (check.locator, check.checked, check.not_rechecked, check.source) == ("Table 2", "2026-12-07", (), "s2020")
+
+
+def test_a_correction_after_the_check_makes_the_finding_not_re_checked():
+    book, record = _book_with_finding(
+        {"text": "A.", "cite": ["s2020"], "provenance": "abstract", "locator": "Table 2", "checked": "2026-01-10"},
+        {"verified": "2025-12-01", "correction": "2026-03-02, doi:10.1000/fix"},
+    )
+    assert book.finding_check(record, "results", 0).not_rechecked == ("a correction of Smith 2020 was published on 2026-03-02",)
+
+
+def test_a_reference_revised_after_the_check_makes_the_finding_not_re_checked():
+    book, record = _book_with_finding(
+        {"text": "A.", "cite": ["s2020"], "provenance": "press-release", "locator": "press release", "checked": "2026-01-10"},
+        {"verified": "Company page read 2025-12-01, read again 2026-02-03 (figures revised)"},
+    )
+    assert book.finding_check(record, "results", 0).not_rechecked == ("the reference Smith 2020 was revised on 2026-02-03",)
+
+
+def test_registry_results_updated_after_the_check_are_not_re_checked():
+    book, record = _book_with_finding(
+        {"text": "A.", "provenance": "registry", "locator": "registry results section", "checked": "2026-01-10"},
+        {},
+        status_as_of="2026-05-01",
+    )
+    check = book.finding_check(record, "results", 0)
+    assert check.not_rechecked == ("the registry record was updated on 2026-05-01",)
+    assert book.findings_to_check() == [(record, check)]
+
+
+def test_a_finding_without_a_check_date_is_listed_for_review_but_never_called_re_checked():
+    book, record = _book_with_finding(
+        {"text": "A.", "cite": ["s2020"], "provenance": "abstract", "locator": "abstract"}, {"correction": "2026-03-02, doi:10.1000/fix"}
+    )
+    check = book.finding_check(record, "results", 0)
+    assert (check.checked, check.not_rechecked) == ("", ())
+    assert book.findings_to_check() == [(record, check)]

@@ -222,9 +222,17 @@ def test_every_study_is_a_valid_r5_evidence(exported):
         texts = [f["text"] for f in (study.get("results") or []) + (study.get("safety") or [])]
         statistics = resource.get("statistic", [])
         assert [s["description"] for s in statistics] == texts
-        for statistic in statistics:
+        findings = (study.get("results") or []) + (study.get("safety") or [])
+        for statistic, finding in zip(statistics, findings, strict=True):
             if study.get("n_basis") != "planned":
                 assert statistic["sampleSize"]["knownDataCount"] == study["n"]
+            notes = [n["text"] for n in statistic["note"]]
+            assert f"Where in the source: {finding['locator']}" in notes
+            assert (
+                f"Checked against the source: {finding['checked']}" in notes
+                if finding.get("checked")
+                else ("Checked against the source: no date recorded" in notes)
+            )
         assert resource["certainty"][0]["rating"]["text"]
 
 
@@ -288,7 +296,7 @@ def test_output_is_deterministic_and_dated_by_the_build_date():
     assert first == data_files(_book(FIXTURE), VERSION, DATE, SITE, FIXTURE)
     later = data_files(book, VERSION, dt.date(2030, 1, 2), SITE, FIXTURE)
     changed = {path for path in first if first[path] != later[path]}
-    assert changed == {f"data/{kind}.json" for kind in KINDS} | {"data/handbook.json", "data/currency.json"}
+    assert changed == {f"data/{kind}.json" for kind in KINDS} | {"data/handbook.json", "data/currency.json", "data/findings.json"}
     assert all(first[p].replace('"2026-11-21"', '"2030-01-02"') == later[p] for p in changed)
 
 
@@ -327,3 +335,39 @@ def test_fhir_ids_are_valid_and_distinct():
     assert ids[0] == "smith2020" and ids[2] == "smith-2020"
     assert len(set(ids)) == len(ids)
     assert all(re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", i) for i in ids)
+
+
+def test_findings_files_give_each_finding_its_place_in_the_source_and_its_check_date(exported):
+    book, files = exported
+    data = _json(files, "data/findings.json")
+    rows = list(csv.DictReader(io.StringIO(files["data/findings.csv"])))
+    expected = [
+        (s.id, section, i, f)
+        for s in book.kind("study")
+        for section in ("results", "safety")
+        for i, f in enumerate(s.data.get(section) or [])
+    ]
+    assert expected and len(data["findings"]) == len(rows) == len(expected)
+    for item, row, (sid, section, i, finding) in zip(data["findings"], rows, expected, strict=True):
+        assert (item["study"], item["section"], item["index"]) == (row["study"], row["section"], int(row["index"])) == (sid, section, i)
+        assert item["locator"] == row["locator"] == finding["locator"]
+        assert item["checked"] == row["checked"] == str(finding.get("checked") or "")
+        if finding.get("cite"):  # a CSL citation item: the first source cited, and where in it
+            first = item["citation_items"][0]
+            assert first["id"] == finding["cite"][0] and first["locator"] and first["label"]
+            assert (first["label"], first["locator"]) != ("section", "") and finding["locator"].endswith(first["locator"])
+
+
+@pytest.mark.parametrize(
+    "locator,item",
+    [
+        ("p. 1762", {"label": "page", "locator": "1762"}),
+        ("Figure 3", {"label": "figure", "locator": "3"}),
+        ("Table 2", {"label": "section", "locator": "Table 2"}),
+        ("abstract", {"label": "section", "locator": "abstract"}),
+    ],
+)
+def test_locators_become_csl_citation_items(locator, item):
+    from generators.opendata import csl_cite_item
+
+    assert csl_cite_item("key2020", locator) == {"id": "key2020", **item}

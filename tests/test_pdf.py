@@ -353,3 +353,13 @@ def test_pdf_leaves_out_what_only_works_on_the_web(pdf):
     assert flat.count(squash("Report a problem")) <= 3
     assert "figure-scroll" not in text and "tabindex" not in text
     assert "Dermatomyositis:" not in text.split("Evidence map")[-1][:3000]  # the map's phone-only labels
+
+
+def test_findings_print_where_in_the_source_they_stand_after_the_reference_number(pdf):
+    _, pages = pdf
+    text = re.sub(r"\s+", " ", "\n".join(pages))
+    # "48.4 vs 21.6. ³⁰³, news report (medwireNews)": the number of the reference, then the place in it
+    assert re.search(r"48\.4 vs 21\.6\. \d+, news report \(medwireNews\)", text), "no locator after the ProDERM citation"
+    assert len(re.findall(r"\d+, abstract \(results\)", text)) >= 100
+    assert "Where the figures stand" not in text  # the web note with the check date is not printed
+    assert "checked against the source on 2026-12-07" in text  # the date is in the Source column instead

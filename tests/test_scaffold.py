@@ -26,7 +26,7 @@ def test_template_explains_every_field_with_an_example_of_its_kind(kind):
     schema = schema_for(kind)
     required = set(schema["required"])
     assert set(placeholder_lines(text)) == required - AUTOMATIC
-    assert data["id"] == "new-record" and data["schema_version"] == 2
+    assert data["id"] == "new-record" and data["schema_version"] == 3
     lines = text.split("\n")
     for name, prop in schema["properties"].items():
         prop = _resolve(prop)

@@ -1,6 +1,7 @@
 """The built site, as a reader sees it."""
 
 import hashlib
+import html as html_text
 import re
 
 from conftest import build, edit, make_project, pagefind_pages
@@ -144,3 +145,43 @@ def test_a_trial_withdrawn_from_its_registry_stays_on_its_pages(project):
     assert "Fixture randomised trial of IVIG" in study
     assert "Withdrawn (registry read 2026-01-15)" in study
     assert "FIXTRIAL" in therapy
+
+
+def test_a_finding_shows_where_in_its_source_it_stands_and_when_it_was_checked(fixture_site):
+    html = page(fixture_site, "studies/fixture-trial")
+    row = html[html.index("79% vs 44% responded") :]
+    row = row[: row.index("</tr>")]
+    # the citation mark, then the place in the source as a button whose note names the source and the check date
+    assert re.search(r'<a class="footnote-ref" href="#fn:trialist2021">\d+</a></sup><span class="locator">', row), row
+    button = re.search(
+        r'<button type="button" class="locator-toggle" aria-expanded="false" aria-describedby="(locator-\d+)">Table 2</button>', row
+    )
+    assert button, row
+    tip = re.search(rf'<span class="locator-tip" id="{button.group(1)}" role="tooltip">(.*?)</span>', row).group(1)
+    assert tip == "Where the figures stand in Trialist 2021: Table 2. Checked against the source on 2024-05-02."
+    assert (
+        "Abstract</span>; checked against the source on 2024-05-02" in row.split("</td>")[1]
+    )  # the Source column, visible without the note
+
+
+def test_a_correction_published_after_the_check_shows_not_re_checked_since(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(project, "references.bib", "@article{trialist2021,", "@article{trialist2021,\n  correction = {2025-02-03, doi:10.1000/fix.1},")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    html = page(project / "site", "studies/fixture-trial")
+    expected = "not re-checked since 2024-05-02:</strong> a correction of Trialist 2021 was published on 2025-02-03"
+    assert expected in html
+    review = page(project / "site", "maintainers/review")
+    assert "fixture-trial" in review and "a correction of Trialist 2021 was published on 2025-02-03" in review
+
+
+def test_a_locator_is_shown_as_text_never_as_markup(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(project, "evidence/study/fixture-trial.yaml", "locator: Table 2", "locator: '*Table* 2 & `x` \"q\"'")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    html = page(project / "site", "studies/fixture-trial")
+    assert "<em>Table</em>" not in html and "<code>x</code>" not in html
+    shown = re.search(r'class="locator-toggle"[^>]*>(.*?)</button>', html).group(1)
+    assert "<" not in shown and html_text.unescape(shown) == '*Table* 2 & `x` "q"'
