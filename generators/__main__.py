@@ -1,4 +1,4 @@
-"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | search-pagefind SITE_DIR | offline SITE_DIR | serve | watch.
+"""Command line: python -m generators validate | new KIND ID | build | pages | pdf OUT | search-index SITE_DIR | search-pagefind SITE_DIR | offline SITE_DIR | serve | watch | diff | version | release X.Y.Z.
 
 `make site` runs the steps one after the other: `build` writes the complete Markdown site and its
 configuration into build/ (generators/build.py), `mkdocs build --strict -f build/mkdocs.yml` makes
@@ -48,10 +48,11 @@ def cmd_new(args) -> int:
 def _model_and_pages(root: Path):
     from .build import generated_pages, model, read_config
     from .history import record_changes
+    from .releases import release_changes, version
 
     book = model(root)
     config = read_config(root)
-    return book, config, generated_pages(book, config, record_changes(book, root))
+    return book, config, generated_pages(book, config, record_changes(book, root), release_changes(root), version(root))
 
 
 def cmd_build(args) -> int:
@@ -91,7 +92,8 @@ def cmd_pages(args) -> int:
 
 def cmd_pdf(args) -> int:
     from .figures import figure_files
-    from .pdf import PdfError, build_pdf, git_version
+    from .pdf import PdfError, build_pdf
+    from .releases import version
     from .rules import today
 
     try:
@@ -101,7 +103,7 @@ def cmd_pdf(args) -> int:
             pages,
             config.docs_dir,
             args.out,
-            git_version(args.root),
+            version(args.root),
             today(),
             assets=figure_files(book),
             site_url=config.site_url,
@@ -198,6 +200,29 @@ def cmd_diff(args) -> int:
     return run_command(args)
 
 
+def cmd_version(args) -> int:
+    from .releases import version
+
+    print(version(args.root))
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .releases import ReleaseError, prepare_release
+    from .rules import today
+
+    try:
+        written = prepare_release(args.root, args.new_version, today().isoformat())
+    except ReleaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    names = " ".join(p.relative_to(args.root).as_posix() for p in written)
+    print(f"Release {args.new_version} prepared in {names}. Next: commit them, then")
+    print(f"  git tag -a v{args.new_version} -m 'Version {args.new_version}' && git push origin v{args.new_version}")
+    print("The release workflow builds the site, the PDF, the offline copy and the open data and attaches them to the release.")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generators", description="IIM evidence handbook generators")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
@@ -242,6 +267,11 @@ def main(argv=None) -> int:
     c = sub.add_parser("diff", help="what a pull request changes: pages (rendered text), records, references, exports")
     diff_arguments(c)
     c.set_defaults(func=cmd_diff)
+    r = sub.add_parser("version", help="print the handbook's version (1.2.0 on a release tag; 1.2.0+3.gabc1234 after it)")
+    r.set_defaults(func=cmd_version)
+    p = sub.add_parser("release", help="prepare release X.Y.Z: its version and date in CITATION.cff, .zenodo.json, pyproject.toml")
+    p.add_argument("new_version", metavar="X.Y.Z")
+    p.set_defaults(func=cmd_release)
     args = parser.parse_args(argv)
     return args.func(args)
 

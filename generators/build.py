@@ -35,8 +35,9 @@ from .history import atom_feed, record_changes
 from .model import KIND_ORDER, SECTION, Handbook, build_model
 from .offline import SHIM
 from .opendata import data_files
-from .pdf import git_version
 from .problems import InputError, Problem
+from .releases import release_changes
+from .releases import version as handbook_version
 from .render import reference_markdown, render_pages
 from .rules import today
 from .write import write_tree
@@ -109,9 +110,11 @@ def model(root: Path) -> Handbook:
     return book
 
 
-def generated_pages(book: Handbook, config: SiteConfig, changes=None) -> dict[str, str]:
+def generated_pages(book: Handbook, config: SiteConfig, changes=None, releases=None, version: str = "") -> dict[str, str]:
     """Every generated page as Markdown, as the PDF reads them (citations still [@key])."""
-    return render_pages(book, repo_url=config.repo_url, edit_uri=config.source_edit_uri, changes=changes)
+    return render_pages(
+        book, repo_url=config.repo_url, edit_uri=config.source_edit_uri, changes=changes, releases=releases, version=version
+    )
 
 
 # Material renders the whole sidebar into every page, so listing every record there makes the
@@ -150,6 +153,8 @@ def navigation(book: Handbook, hand_written: list[str] = ()) -> tuple[list, list
     nav.append({"Views": views})
     sections["views"] = views
     nav.append({"What's new": "whats-new.md"})
+    nav.append({"Versions and changes": "changes/index.md"})
+    left_out.append("changes")  # each version's page of changes is linked from changes/index.md, not the sidebar
     letters = reference_groups(book.bibliography.entries.values())
     nav.append({"References": ["references/index.md"] + [{letter: reference_page(letter)} for letter in letters]})
     about: list = [{"About this handbook": "about.md"}, {"Open data": "data.md"}, {"Contributing": "contributing.md"}]
@@ -197,13 +202,14 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
     config = read_config(root)
     book = book or model(root)
     changes = record_changes(book, root)
-    pages = generated_pages(book, config, changes)
-    version = git_version(root)
+    version = handbook_version(root)
+    releases = release_changes(root)
+    pages = generated_pages(book, config, changes, releases, version)
     exports: dict[str, str | bytes] = {
         **cite_files(book, version, config.site_url, today()),
         **figure_files(book),
         **data_files(book, version, today(), config.site_url, root),
-        "feed.xml": atom_feed(changes, config.site_url or "https://example.invalid/", version),
+        "feed.xml": atom_feed(changes, config.site_url or "https://example.invalid/", version, releases),
     }
     entries = book.bibliography.entries
 

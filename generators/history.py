@@ -240,8 +240,9 @@ def _stamp(date: dt.date) -> str:
     return f"{date.isoformat()}T00:00:00Z"
 
 
-def atom_feed(changes: list[Change], site_url: str, version: str, limit: int = 50) -> str:
-    """The newest `limit` changes as an Atom 1.0 document (ElementTree escapes every value)."""
+def atom_feed(changes: list[Change], site_url: str, version: str, releases=(), limit: int = 50) -> str:
+    """The newest `limit` changes as an Atom 1.0 document (ElementTree escapes every value), and one entry
+    per release (generators.releases) linking to its page of changes since the version before."""
     if not site_url:
         raise ValueError("the Atom feed needs the site's absolute URL (site_url in mkdocs.yml)")
     base = site_url.rstrip("/") + "/"
@@ -284,6 +285,27 @@ def atom_feed(changes: list[Change], site_url: str, version: str, limit: int = 5
         summary = f"{change.kind.replace('-', ' ').capitalize()} record {what} on {change.date.isoformat()}"
         summary += f" ({where})." if where else "."
         sub(entry, "summary", summary)
+    for release in releases:
+        if not release.tag:
+            continue  # not yet released: the entries above cover it
+        url = base + url_path(release.page)
+        entry = sub(feed, "entry")
+        sub(entry, "id", url)
+        sub(
+            entry,
+            "title",
+            f"Version {release.version} released" + (f": changes since version {release.previous}" if release.previous else ""),
+        )
+        sub(entry, "link", rel="alternate", type="text/html", href=url)
+        sub(entry, "updated", _stamp(dt.date.fromisoformat(release.date)))
+        sub(entry, "category", term="release")
+        records = sum(1 for item in release.items if item.what == "record")
+        references = len(release.items) - records
+        sub(
+            entry,
+            "summary",
+            f"{records} records and {references} references differ from version {release.previous or 'none (first release)'}.",
+        )
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 

@@ -256,14 +256,6 @@ class BookAssembler:
         return parts
 
 
-def git_version(root: Path) -> str:
-    try:
-        out = subprocess.run(["git", "describe", "--tags", "--always", "--dirty"], cwd=root, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unversioned"
-    return out.stdout.strip() or "unversioned"
-
-
 BODY_PLACEHOLDER = "HANDBOOKBODYGOESHERE"
 FIRST_PAGE_PLACEHOLDER = "HANDBOOKFIRSTPAGE"
 # Typst holds a whole document's layout in memory (about 2 MB a page) and pandoc slows down on one

@@ -121,9 +121,13 @@ class _MarkdownEnvironment(Environment):
 class PageRenderer:
     """Renders every page of the handbook from the model."""
 
-    def __init__(self, book: Handbook, site_url: str = "", repo_url: str = "", edit_uri: str = "", changes=None):
+    def __init__(
+        self, book: Handbook, site_url: str = "", repo_url: str = "", edit_uri: str = "", changes=None, releases=None, version: str = ""
+    ):
         self.book = book
         self.changes = changes  # generators.history.record_changes(), for the "What's new" page
+        self.releases = releases  # generators.releases.release_changes(), for the pages of changes between versions
+        self.version = version
         self.repo_url = repo_url.rstrip("/")
         self.edit_uri = edit_uri
         self.env = _MarkdownEnvironment(
@@ -139,7 +143,7 @@ class PageRenderer:
         self.env.globals.update(
             book=book, levels=EVIDENCE_LEVELS, section=SECTION, kind_order=KIND_ORDER, short_name=partial(study_name, book)
         )
-        self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding)
+        self.env.filters.update(cite=self.cite, label=_label, provenance=_provenance, finding=_finding, word_diff=_word_diff)
         self.env.filters.update(
             json_data=json_data, reference_title=self.reference_title, record=lambda record_id: book.by_id[record_id]
         )  # calculators: record numbers handed to docs/assets/calculators.js
@@ -261,6 +265,10 @@ class PageRenderer:
         )
         if self.changes is not None:
             pages["whats-new.md"] = self.render("whats-new.md.j2", "whats-new.md", changes=self.changes, feed="feed.xml")
+        if self.releases is not None:
+            pages["changes/index.md"] = self.render("changes-index.md.j2", "changes/index.md", releases=self.releases, version=self.version)
+            for release in self.releases:
+                pages[release.page] = self.render("changes.md.j2", release.page, release=release)
         pages["maintainers/review.md"] = self.render(
             "review.md.j2",
             "maintainers/review.md",
@@ -300,6 +308,12 @@ REGULATORY_FINDING = {
 
 def _finding(value: str) -> str:
     return REGULATORY_FINDING.get(str(value), _label(value).lower())
+
+
+def _word_diff(runs) -> Markup:
+    """A word diff (releases.word_diff) as inert text, removed words in <del>, added ones in <ins>."""
+    tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
+    return Markup(" ".join(tags[op].format(md_escape(words)) for op, words in runs))
 
 
 def _provenance(value: str) -> str:

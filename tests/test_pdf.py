@@ -35,7 +35,9 @@ def test_cover_has_title_version_date_and_disclaimer(pdf):
     _, pages = pdf
     cover = pages[0]
     assert "IIM Evidence Handbook" in cover and f"built {TODAY}" in cover
-    assert re.search(r"Version [0-9a-f]{7}", cover) and "Not medical advice" in cover
+    # a semantic version: the release, or the release to come with the commit it was built from
+    assert re.search(r"Version \d+\.\d+\.\d+(-dev)?(\+[0-9a-z.]+)?", cover) and "Not medical advice" in cover
+    assert all(re.search(r"version \d+\.\d+\.\d+", page) for page in pages[2:12])  # in every footer
 
 
 def test_contents_lists_every_chapter_with_page_numbers(pdf):
