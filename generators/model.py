@@ -442,14 +442,20 @@ class Handbook:
         return [(s, c) for s in self.kind("study") for c in self.finding_checks(s) if c.not_rechecked or not c.checked]
 
     def finding_check(self, study: Record, section: str, index: int) -> FindingCheck:
-        """A finding is "not re-checked since" its check date when its source's record changed later: a
-        retraction, correction or expression of concern dated after the check, the reference re-read
-        (verified or urldate) after it, or, for registry results, the registry record updated after it."""
+        """Where a study finding stands in its source and when it was compared with it (source_check); for
+        registry results, also "not re-checked since" when the registry record was updated after the check."""
+        as_of = str(study.data.get("status_as_of") or "")
+        return self.source_check(study.data[section][index], as_of if as_of[:1].isdigit() else "", section, index)
+
+    def source_check(self, item: dict, registry_as_of: str = "", section: str = "", index: int = 0) -> FindingCheck:
+        """Where a finding or statement stands in its first source (`locator`), when it was compared with
+        it (`checked`), and why that check may be out of date: a retraction, correction or expression of
+        concern dated after the check, the reference re-read (verified or urldate) after it, or, for
+        registry results without a citation, the registry record updated after it."""
         from .bibliography import first_author_surname, notices
 
-        finding = study.data[section][index]
-        checked = str(finding["checked"]) if finding.get("checked") else ""
-        keys = [k for k in finding.get("cite") or [] if k in self.bibliography.entries]
+        checked = str(item["checked"]) if item.get("checked") else ""
+        keys = [k for k in item.get("cite") or [] if k in self.bibliography.entries]
         reasons: list[str] = []
         if checked:
             for key in keys:
@@ -460,11 +466,9 @@ class Handbook:
                 revised = max(_ISO_DATE.findall(entry.fields.get("verified", "") + " " + entry.fields.get("urldate", "")), default="")
                 if revised > checked and not any(n.date > checked for n in notices(entry)):
                     reasons.append(f"the reference {name} was revised on {revised}")
-            as_of = str(study.data.get("status_as_of") or "")
-            if not keys and finding.get("provenance") == "registry" and as_of[:1].isdigit() and as_of > checked:
-                reasons.append(f"the registry record was updated on {as_of}")
-        source = keys[0] if keys else ""
-        return FindingCheck(section, index, str(finding.get("locator") or ""), checked, tuple(reasons), source)
+            if not keys and item.get("provenance") == "registry" and registry_as_of > checked:
+                reasons.append(f"the registry record was updated on {registry_as_of}")
+        return FindingCheck(section, index, str(item.get("locator") or ""), checked, tuple(reasons), keys[0] if keys else "")
 
     def cited_on_page(self, record: Record) -> list[str]:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))

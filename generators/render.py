@@ -204,13 +204,13 @@ class PageRenderer:
             return Markup(mark)
         self._locators += 1
         tip_id = f"locator-{self._locators}"
-        where = f"Where the figures stand in {self.reference_title(keys[0])}: {check.locator}."
+        where = f"Where this stands in {self.reference_title(keys[0])}: {check.locator}."
         if check.not_rechecked:
             when = f"Not re-checked since {check.checked}: {'; '.join(check.not_rechecked)}."
         elif check.checked:
             when = f"Checked against the source on {check.checked}."
         else:
-            when = "No date is recorded on which all its figures were found in the source."
+            when = "No date is recorded on which it was all found in the source."
         return Markup(
             f'{mark}<span class="locator"><button type="button" class="locator-toggle" aria-expanded="false" '
             f'aria-describedby="{tip_id}">{md_escape(check.locator)}</button>'

@@ -222,13 +222,20 @@ def _dates(record: Record) -> Iterator[tuple[tuple, str]]:
     for name in ("last_reviewed", "status_checked"):
         if isinstance(record.data.get(name), str):
             yield (name,), record.data[name]
-    for i, check in enumerate(record.data.get("regulatory_checks") or []):
-        if isinstance(check.get("checked"), str):
-            yield ("regulatory_checks", i, "checked"), check["checked"]
-    for section in FINDING_SECTIONS:
-        for i, finding in enumerate(record.data.get(section) or []):
-            if isinstance(finding, dict) and isinstance(finding.get("checked"), str):
-                yield (section, i, "checked"), finding["checked"]
+    yield from _checked_dates(record.data, ())
+
+
+def _checked_dates(value, at: tuple) -> Iterator[tuple[tuple, str]]:
+    """Every `checked` date anywhere in a record: regulatory checks, findings, statements."""
+    if isinstance(value, dict):
+        if isinstance(value.get("checked"), str):
+            yield at + ("checked",), value["checked"]
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                yield from _checked_dates(item, at + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _checked_dates(item, at + (i,))
 
 
 @rule

@@ -363,5 +363,5 @@ def test_findings_print_where_in_the_source_they_stand_after_the_reference_numbe
     # "48.4 vs 21.6. ³⁰³, news report (medwireNews)": the number of the reference, then the place in it
     assert re.search(r"48\.4 vs 21\.6\. \d+, news report \(medwireNews\)", text), "no locator after the ProDERM citation"
     assert len(re.findall(r"\d+, abstract \(results\)", text)) >= 100
-    assert "Where the figures stand" not in text  # the web note with the check date is not printed
+    assert "Where this stands in" not in text  # the web note with the check date is not printed
     assert "checked against the source on 2026-12-07" in text  # the date is in the Source column instead

@@ -158,7 +158,7 @@ def test_a_finding_shows_where_in_its_source_it_stands_and_when_it_was_checked(f
     )
     assert button, row
     tip = re.search(rf'<span class="locator-tip" id="{button.group(1)}" role="tooltip">(.*?)</span>', row).group(1)
-    assert tip == "Where the figures stand in Trialist 2021: Table 2. Checked against the source on 2024-05-02."
+    assert tip == "Where this stands in Trialist 2021: Table 2. Checked against the source on 2024-05-02."
     assert (
         "Abstract</span>; checked against the source on 2024-05-02" in row.split("</td>")[1]
     )  # the Source column, visible without the note
@@ -185,3 +185,20 @@ def test_a_locator_is_shown_as_text_never_as_markup(tmp_path):
     assert "<em>Table</em>" not in html and "<code>x</code>" not in html
     shown = re.search(r'class="locator-toggle"[^>]*>(.*?)</button>', html).group(1)
     assert "<" not in shown and html_text.unescape(shown) == '*Table* 2 & `x` "q"'
+
+
+def test_a_statement_may_say_where_in_its_source_it_stands(tmp_path):
+    project = make_project(tmp_path / "p")
+    edit(
+        project,
+        "evidence/therapy/ivig.yaml",
+        "      cite: [fixture2020]\n",
+        "      cite: [fixture2020]\n      locator: label section 5.1\n      checked: 2026-01-10\n",
+    )
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    html = page(project / "site", "therapies/ivig")
+    assert re.search(r'<button type="button" class="locator-toggle"[^>]*>label section 5\.1</button>', html)
+    assert "section 5.1. Checked against the source on 2026-01-10.</span>" in html
+    # beside its citation in the safety list
+    assert re.search(r'<li>Fixture adverse events\. <sup id="fnref\d*:fixture2020">.*?</sup><span class="locator"><button', html)
