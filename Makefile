@@ -40,19 +40,15 @@ lock: $(DEV_STAMP) ## regenerate requirements*.txt from pyproject.toml
 	$(LOCK) --output-file=requirements.txt pyproject.toml
 	$(LOCK) --extra=dev --output-file=requirements-dev.txt pyproject.toml
 
-# The Markdown site and its configuration (build/), the HTML by stock MkDocs, its search index
-# (synonyms and aliases into Material's index, then Pagefind's index of the served site, which cuts
-# Material's to its configuration), then the exports (the offline copy builds its own lunr index).
+# The steps are listed once, in generators/steps.py (the tests and the benchmark run the same list):
+# the build derives the model once and writes build/ (the Markdown site, its configuration,
+# build/manifest.json and the PDF's Markdown); the HTML by stock MkDocs; its search indexes; the PDF;
+# the offline copy. Each step after the build reads only build/ and the HTML.
 # Built into a fresh folder and swapped in only when everything succeeded,
 # so a failed build never leaves a half-built site/.
 site: $(RUNTIME_STAMP) ## build site/ with the PDF and the offline copy
 	rm -rf site.new
-	$(BIN)/python -m generators build
-	$(BIN)/mkdocs build --strict -f build/mkdocs.yml --site-dir $(CURDIR)/site.new
-	$(BIN)/python -m generators search-index site.new
-	$(BIN)/python -m generators search-pagefind site.new
-	$(BIN)/python -m generators pdf site.new/handbook.pdf
-	$(BIN)/python -m generators offline site.new
+	$(BIN)/python -m generators site site.new
 	rm -rf site.old
 	if [ -d site ]; then mv site site.old; fi
 	mv site.new site

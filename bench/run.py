@@ -32,6 +32,7 @@ from search_speed import THROTTLE, measure_search  # noqa: E402
 from synthetic import make_set  # noqa: E402
 
 from generators.scaffold import copy_project  # noqa: E402
+from generators.steps import site_steps  # noqa: E402
 
 PY = sys.executable
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-12-01"))
@@ -173,14 +174,10 @@ def run_set(project: Path, records: int) -> dict:
     }
     row["incremental"]["rewritten_not_naming_it"] = pages_not_naming(gen, changed, row["incremental"]["rewritten_after_edit"])
     site = project / "site"
-    steps["generate"] = measure([PY, "-m", "generators", "--root", str(project), "build"], ROOT)
-    steps["mkdocs build"] = measure(
-        [PY, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(project / "build" / "mkdocs.yml"), "-d", str(site)], project
-    )
-    steps["search index"] = measure([PY, "-m", "generators", "--root", str(project), "search-index", str(site)], ROOT)
-    steps["search pagefind"] = measure([PY, "-m", "generators", "--root", str(project), "search-pagefind", str(site)], ROOT)
-    steps["pdf"] = measure([PY, "-m", "generators", "--root", str(project), "pdf", str(site / "handbook.pdf")], ROOT)
-    steps["offline copy"] = measure([PY, "-m", "generators", "--root", str(project), "offline", str(site)], ROOT)
+    # make site's steps, from the one list of them (generators/steps.py), each timed
+    names = {"build": "generate", "html": "mkdocs build"}
+    for name, command in site_steps(project, project / "build", site, quiet=True):
+        steps[names.get(name, name)] = measure(command, ROOT)
     row["sizes"] = site_sizes(site)
     # The served site's search (Pagefind): as shipped (in its web worker, which Chromium's CPU
     # throttling does not slow), and on the page's thread, where all of its work is throttled.
@@ -195,16 +192,7 @@ def run_set(project: Path, records: int) -> dict:
 
 def whole_build(project: Path, out: Path, site: Path) -> str:
     """make site's steps as one shell command, from a build/ folder of its own (nothing written yet)."""
-    generators = [PY, "-m", "generators", "--root", str(project)]
-    steps = [
-        [*generators, "build", "--out", str(out)],
-        [PY, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(out / "mkdocs.yml"), "-d", str(site)],
-        [*generators, "search-index", str(site)],
-        [*generators, "search-pagefind", str(site)],
-        [*generators, "pdf", str(site / "handbook.pdf")],
-        [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
-    ]
-    return " && ".join(shlex.join(step) for step in steps)
+    return " && ".join(shlex.join(command) for _, command in site_steps(project, out, site, quiet=True))
 
 
 def free_port() -> int:

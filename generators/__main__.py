@@ -13,13 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .model import build_model
 from .problems import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def cmd_validate(args) -> int:
+    from .model import build_model
+
     try:
         book = build_model(args.root)
     except InputError as error:
@@ -56,7 +57,8 @@ def _model_and_pages(root: Path):
 
 
 def cmd_build(args) -> int:
-    from .build import CONFIG, OUT, ConfigError, build
+    from .build import ConfigError, build
+    from .steps import CONFIG, OUT
 
     out = args.out or args.root / OUT
     try:
@@ -91,26 +93,11 @@ def cmd_pages(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from .figures import figure_files
-    from .pdf import PdfError, build_pdf
-    from .releases import version
-    from .rules import today
+    """The PDF from what the build wrote (build/manifest.json and build/pdf/): no records are read."""
+    from .pdf import PdfError, pdf_from_build
 
     try:
-        book, config, pages = _model_and_pages(args.root)
-        build_pdf(
-            book,
-            pages,
-            config.docs_dir,
-            args.out,
-            version(args.root),
-            today(),
-            assets=figure_files(book),
-            site_url=config.site_url,
-        )
-    except InputError as error:
-        print(error.report(), file=sys.stderr)
-        return 1
+        pdf_from_build(args.build, args.out)
     except PdfError as error:
         print(f"error: the PDF was not built: {error}", file=sys.stderr)
         return 1
@@ -119,18 +106,18 @@ def cmd_pdf(args) -> int:
 
 
 def cmd_offline(args) -> int:
-    from .build import OFFLINE_CONFIG, OUT
     from .offline import OfflineError, build_offline_zip
     from .problems import InputError
+    from .steps import OFFLINE_CONFIG
 
     pdf = args.site_dir / "handbook.pdf"
-    config = args.config or args.root / OUT / OFFLINE_CONFIG
+    config = args.config or args.build / OFFLINE_CONFIG
     if not config.exists():
         print(f"error: {config} is missing: run python -m generators build first", file=sys.stderr)
         return 1
     try:
         target = build_offline_zip(
-            config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [], finish=lambda out: search_index(out, args.root)
+            config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [], finish=lambda out: search_index(out, args.build)
         )
     except (OfflineError, InputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -139,28 +126,20 @@ def cmd_offline(args) -> int:
     return 0
 
 
-def search_index(site_dir: Path, root: Path) -> bool:
-    """Rewrite a built site's search index (generators/search.py); False when it has none."""
-    from .build import generated_pages, read_config
-    from .model import build_model
+def search_index(site_dir: Path, build_dir: Path) -> bool:
+    """Rewrite a built site's search index from build/manifest.json (generators/search.py); False when it has none."""
     from .search import rewrite_site_index
 
-    return rewrite_site_index(site_dir, root, generated_pages(build_model(root), read_config(root)))
+    return rewrite_site_index(site_dir, build_dir)
 
 
 def cmd_search_index(args) -> int:
     """After mkdocs build: add synonyms, aliases and registry ids to the site's search index."""
-    import yaml
-
-    from .problems import InputError
-
+    build_dir = args.build
     try:
-        done = search_index(args.site_dir, args.root)
-    except InputError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except (ValueError, yaml.YAMLError) as error:  # the synonyms file
-        print(f"The search synonyms were not read:\n{error}", file=sys.stderr)
+        done = search_index(args.site_dir, build_dir)
+    except (OSError, KeyError, ValueError) as error:
+        print(f"error: {build_dir}/manifest.json cannot be read ({error}): run python -m generators build first", file=sys.stderr)
         return 1
     if not done:
         print(f"error: {args.site_dir}/search/search_index.json is missing: run mkdocs build first", file=sys.stderr)
@@ -223,9 +202,24 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    """The steps of make site (generators/steps.py), each in its own process, stopping at the first that fails."""
+    import subprocess
+
+    from .steps import site_steps
+
+    for name, command in site_steps(args.root, args.build, args.site_dir):
+        print(f"[{name}] {' '.join(command[1:])}", flush=True)
+        if subprocess.run(command).returncode != 0:
+            print(f"error: the step '{name}' failed; nothing after it was run", file=sys.stderr)
+            return 1
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generators", description="IIM evidence handbook generators")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this checkout)")
+    parser.add_argument("--build", type=Path, help="the folder the build writes and the later steps read (default: ROOT/build)")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check every record and the bibliography")
     v.add_argument("--github", action="store_true", help="also print GitHub Actions annotations")
@@ -257,22 +251,31 @@ def main(argv=None) -> int:
     s = sub.add_parser("serve", help="preview: regenerate build/ when an input changes, and mkdocs serve it")
     s.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default 127.0.0.1:8000)")
     s.set_defaults(func=cmd_serve)
-    from .watch import add_arguments as watch_arguments
-
+    # The watch's and the diff's options come from their modules, imported only when that command is
+    # asked for: the steps after the build must not load the record readers they import.
+    words = set(sys.argv[1:] if argv is None else argv)
     w = sub.add_parser("watch", help="compare the records with the trial registries and PubMed; propose status edits")
-    watch_arguments(w)
-    w.set_defaults(func=cmd_watch)
-    from .prdiff import add_arguments as diff_arguments
+    if "watch" in words:
+        from .watch import add_arguments as watch_arguments
 
+        watch_arguments(w)
+    w.set_defaults(func=cmd_watch)
     c = sub.add_parser("diff", help="what a pull request changes: pages (rendered text), records, references, exports")
-    diff_arguments(c)
+    if "diff" in words:
+        from .prdiff import add_arguments as diff_arguments
+
+        diff_arguments(c)
     c.set_defaults(func=cmd_diff)
     r = sub.add_parser("version", help="print the handbook's version (1.2.0 on a release tag; 1.2.0+3.gabc1234 after it)")
     r.set_defaults(func=cmd_version)
     p = sub.add_parser("release", help="prepare release X.Y.Z: its version and date in CITATION.cff, .zenodo.json, pyproject.toml")
     p.add_argument("new_version", metavar="X.Y.Z")
     p.set_defaults(func=cmd_release)
+    t = sub.add_parser("site", help="every step of make site in order into SITE_DIR: build, HTML, search, PDF, offline copy")
+    t.add_argument("site_dir", type=Path)
+    t.set_defaults(func=cmd_site)
     args = parser.parse_args(argv)
+    args.build = args.build or args.root / "build"
     return args.func(args)
 
 

@@ -34,17 +34,16 @@ from .figures import figure_files
 from .history import atom_feed, record_changes
 from .model import KIND_ORDER, SECTION, Handbook, build_model
 from .offline import SHIM
-from .opendata import data_files
+from .opendata import LICENCE, NOTICE, data_files
+from .pdfsource import pdf_source
 from .problems import InputError, Problem
 from .releases import release_changes
 from .releases import version as handbook_version
 from .render import reference_markdown, render_pages
 from .rules import today
+from .search import SYNONYMS_FILE, keys_by_page, synonyms_data
+from .steps import CONFIG, MANIFEST, OFFLINE_CONFIG, OUT
 from .write import write_tree
-
-CONFIG = "mkdocs.yml"
-OUT = "build"
-OFFLINE_CONFIG = "mkdocs-offline.yml"
 
 
 class ConfigError(Exception):
@@ -183,6 +182,8 @@ class Site:
     files: dict[str, str | bytes]  # the whole docs tree of the site
     nav: list
     left_out: list[str]
+    pdf_parts: list[str] = field(default_factory=list)  # the PDF's Markdown, in the parts it is typeset in
+    manifest: dict = field(default_factory=dict)  # build/manifest.json: what the steps after the build read
 
 
 def _with_front_matter(text: str, entries: dict) -> str:
@@ -205,9 +206,10 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
     version = handbook_version(root)
     releases = release_changes(root)
     pages = generated_pages(book, config, changes, releases, version)
+    figures = figure_files(book)
     exports: dict[str, str | bytes] = {
         **cite_files(book, version, config.site_url, today()),
-        **figure_files(book),
+        **figures,
         **data_files(book, version, today(), config.site_url, root),
         "feed.xml": atom_feed(changes, config.site_url or "https://example.invalid/", version, releases),
     }
@@ -229,6 +231,10 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
             files[rel] = text
         else:
             files[rel] = data
+    try:
+        synonyms = synonyms_data(root)
+    except ValueError as error:
+        problems += [Problem(SYNONYMS_FILE, 1, "", line.removeprefix(f"{SYNONYMS_FILE}: ")) for line in str(error).splitlines()]
     if problems:
         raise InputError(problems)
     sources = {book.page(record): record.path for record in book.page_records()}
@@ -238,7 +244,41 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
         files[rel] = _with_front_matter(footnote_citations(text, reference)[0], {"edit_url": edit})
     files.update(exports)
     nav, left_out = navigation(book, [rel for rel in written if rel.endswith(".md")])
-    return Site(book, config, pages, files, nav, left_out)
+    pdf_parts = pdf_source(book, pages, config.docs_dir, set(figures), config.site_url, nav)
+    manifest = {
+        "version": version,
+        "date": today().isoformat(),
+        "site": identity(config),
+        "pages": nav_pages(nav),  # every page of the navigation, in its order
+        "search": {"keys": keys_by_page(files), "synonyms": synonyms},
+        "pdf": {"parts": [f"pdf/part-{i:03}.md" for i in range(1, len(pdf_parts) + 1)], "assets": sorted(figures)},
+    }
+    return Site(book, config, pages, files, nav, left_out, pdf_parts, manifest)
+
+
+def identity(config: SiteConfig) -> dict:
+    """What the site is, for the steps after the build and the exports: from mkdocs.yml and the notice."""
+    data = config.data
+    return {
+        "name": data.get("site_name", ""),
+        "description": data.get("site_description", ""),
+        "url": config.site_url,
+        "repository": config.repo_url,
+        "notice": NOTICE,
+        "licence": LICENCE,
+    }
+
+
+def nav_pages(nav) -> list[str]:
+    """The pages of a navigation (build/mkdocs.yml's nav), in order."""
+    found: list[str] = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            found += nav_pages(value)
+        elif isinstance(value, str) and value.endswith(".md"):
+            found.append(value)
+    return found
 
 
 def mkdocs_config(config: SiteConfig, out: Path, nav: list, left_out: list[str], offline: bool = False) -> dict:
@@ -279,9 +319,13 @@ def build(root: Path, out: Path | None = None, book: Handbook | None = None) -> 
     out = out or root / OUT
     site = generate(root, book)
     report = write_tree(site.files, out / "docs")
+    write_tree(
+        {rel.removeprefix("pdf/"): text for rel, text in zip(site.manifest["pdf"]["parts"], site.pdf_parts, strict=True)}, out / "pdf"
+    )
     configs = {
         CONFIG: _yaml(mkdocs_config(site.config, out, site.nav, site.left_out)),
         OFFLINE_CONFIG: _yaml(mkdocs_config(site.config, out, site.nav, site.left_out, offline=True)),
+        MANIFEST: json.dumps(site.manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
     }
     for name, text in configs.items():
         target = out / name

@@ -13,6 +13,7 @@ from pathlib import Path
 from .load import CACHE, Bibliography, ParseCache, Record, load
 from .problems import InputError
 from .rules import check_rules, check_rules_tolerant, cited_keys, referenced_ids, today
+from .urls import url_path  # noqa: F401 (re-exported: model.url_path)
 from .validate import check_records, placeholder_fields, schema_valid_part
 
 SECTION = {  # kind -> (folder of its pages, plural heading)
@@ -489,15 +490,6 @@ class FindingCheck:
     checked: str  # YYYY-MM-DD, or "" when the figures have not been compared with the source at that place
     not_rechecked: tuple[str, ...]  # why the check may be out of date (empty: it is not)
     source: str  # the citation key the locator points into ("" for registry results)
-
-
-def url_path(page: str) -> str:
-    """A generated page's URL below the site root: therapies/ivig.md -> therapies/ivig/."""
-    if page == "index.md":
-        return ""
-    if page.endswith("/index.md"):
-        return page[: -len("index.md")]
-    return page[: -len(".md")] + "/" if page.endswith(".md") else page
 
 
 def _in_pipeline(study: Record) -> bool:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from .urls import url_path
+
 SYNONYMS_FILE = "search-synonyms.yaml"
 
 # Page boost by record kind (Material: front matter `search: {boost: N}`; a study has 1).
@@ -165,15 +167,23 @@ def problems(data) -> list[str]:
     return found
 
 
-@lru_cache
-def load_synonyms(root: Path) -> Synonyms:
+def synonyms_data(root: Path) -> dict:
+    """search-synonyms.yaml, checked (ValueError lists what is wrong); the build puts it in its manifest."""
     path = root / SYNONYMS_FILE
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
     errors = problems(data or {})
     if errors:
         raise ValueError("\n".join(errors))
-    data = data or {}
+    return data or {}
+
+
+def synonyms_from(data: dict) -> Synonyms:
     return Synonyms(data.get("groups") or [], data.get("spellings") or [], data.get("classes") or [])
+
+
+@lru_cache
+def load_synonyms(root: Path) -> Synonyms:
+    return synonyms_from(synonyms_data(root))
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -207,14 +217,12 @@ def rewrite_index(index: dict, keys_by_page: dict[str, list[str]], synonyms: Syn
 # --- the step after mkdocs build -----------------------------------------------------------
 
 
-def keys_by_page(pages: dict[str, str]) -> dict[str, list[str]]:
+def keys_by_page(pages: dict) -> dict[str, list[str]]:
     """Each page's URL (as the index locates it) and the `search_keys` of its front matter: the
     terms readers may type for it (a record's aliases, acronym, registry ids; a view's own words)."""
-    from .model import url_path
-
     found = {}
     for rel, text in pages.items():
-        if rel.endswith(".md") and text.startswith("---\n") and "\n---\n" in text:
+        if rel.endswith(".md") and isinstance(text, str) and text.startswith("---\n") and "\n---\n" in text:
             meta = yaml.safe_load(text[4 : text.index("\n---\n")]) or {}
             if meta.get("search_keys"):
                 terms = [str(t) for t in meta["search_keys"]]
@@ -223,13 +231,15 @@ def keys_by_page(pages: dict[str, str]) -> dict[str, list[str]]:
     return found
 
 
-def rewrite_site_index(site_dir: Path, root: Path, pages: dict[str, str]) -> bool:
-    """Rewrite site_dir/search/search_index.json in place; False when the site has no index."""
+def rewrite_site_index(site_dir: Path, build_dir: Path) -> bool:
+    """Rewrite site_dir/search/search_index.json in place from the search data of build/manifest.json
+    (each page's terms, the synonyms); False when the site has no index."""
     path = Path(site_dir) / "search" / "search_index.json"
     if not path.exists():
         return False
+    search = json.loads((Path(build_dir) / "manifest.json").read_text(encoding="utf-8"))["search"]
     index = json.loads(path.read_text(encoding="utf-8"))
-    rewrite_index(index, keys_by_page(pages), load_synonyms(Path(root)))
+    rewrite_index(index, search["keys"], synonyms_from(search["synonyms"]))
     text = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
     path.write_text(text, encoding="utf-8")
     inlined = path.with_suffix(".js")

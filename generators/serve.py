@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .build import CONFIG, OUT, ConfigError, generate_fallback, read_config
+from .build import ConfigError, generate_fallback, read_config
+from .steps import CONFIG, OUT
 
 SERVE_CONFIG = "mkdocs-serve.yml"
 WATCHED = ("evidence", "references.bib", "schemas", "docs", "generators")

@@ -20,6 +20,7 @@ os.environ["HANDBOOK_TODAY"] = TODAY  # in-process calls (make new's template da
 
 sys.path.insert(0, str(ROOT))
 
+from generators import steps  # noqa: E402
 from generators.scaffold import copy_project  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -68,16 +69,8 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
-    """The steps of make site: the Markdown site, the HTML, its search indexes, then the PDF and the offline copy."""
-    generators = ["-m", "generators", "--root", str(project)]
-    return [
-        [*generators, "build", "--out", str(out)],
-        ["-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"), "--site-dir", str(site)],
-        [*generators, "search-index", str(site)],
-        [*generators, "search-pagefind", str(site)],
-        [*generators, "pdf", str(site / "handbook.pdf")],
-        [*generators, "offline", str(site), "--config", str(out / "mkdocs-offline.yml")],
-    ]
+    """The steps of make site, from the one list of them (generators/steps.py), with the interpreter left out."""
+    return [command[1:] for _, command in steps.site_steps(project, out, site)]
 
 
 def build(project: Path, site: str | Path = "site", out: Path | None = None) -> subprocess.CompletedProcess:

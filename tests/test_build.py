@@ -120,7 +120,7 @@ def test_a_page_added_under_docs_appears_in_the_site_and_its_navigation(project)
 def test_the_pdf_follows_the_navigation(project):
     """Page for page, the PDF's order is the site's navigation (build/mkdocs.yml), records included."""
     from generators.model import build_model
-    from generators.pdf import PDF_LEAVES_OUT, BookAssembler
+    from generators.pdfsource import PDF_LEAVES_OUT, BookAssembler
 
     assert generate(project).returncode == 0
     nav = yaml.safe_load((project / "build" / "mkdocs.yml").read_text())["nav"]

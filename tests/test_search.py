@@ -76,7 +76,7 @@ def test_a_bad_synonyms_file_stops_the_build_with_its_name(project):
     (project / search.SYNONYMS_FILE).write_text("groups:\n  - [steroid]\n", encoding="utf-8")
     result = build(project)
     assert result.returncode != 0
-    assert "search-synonyms.yaml: group 1 must list at least two words" in result.stdout + result.stderr
+    assert "search-synonyms.yaml:1: group 1 must list at least two words" in result.stderr  # stopped by the build, before any HTML
 
 
 # --- the index ---------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def unindexed_site(tmp_path_factory):
     """The fixture project built up to Material's rewritten index, without the Pagefind step."""
     project = make_project(tmp_path_factory.mktemp("unindexed") / "project")
     steps = site_steps(project, project / "site", project / "build")
-    assert steps[3][4] == "search-pagefind"  # the steps before it: build, mkdocs build, search-index
+    assert "search-pagefind" in steps[3]  # the steps before it: build, mkdocs build, search-index
     for step in steps[:3]:
         result = run(step, project)
         assert result.returncode == 0, result.stderr
