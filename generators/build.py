@@ -32,9 +32,10 @@ from .citations import footnote_citations
 from .export import cite_files
 from .figures import figure_files
 from .history import atom_feed, record_changes
+from .identity import COPYRIGHT, DESCRIPTION, NAME, NOTICE, NOTICE_DETAIL, site_identity
 from .model import KIND_ORDER, SECTION, Handbook, build_model
 from .offline import SHIM
-from .opendata import LICENCE, NOTICE, data_files
+from .opendata import data_files
 from .pdfsource import pdf_source
 from .problems import InputError, Problem
 from .releases import release_changes
@@ -248,25 +249,12 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
     manifest = {
         "version": version,
         "date": today().isoformat(),
-        "site": identity(config),
+        "site": site_identity(config.site_url, config.repo_url),
         "pages": nav_pages(nav),  # every page of the navigation, in its order
         "search": {"keys": keys_by_page(files), "synonyms": synonyms},
         "pdf": {"parts": [f"pdf/part-{i:03}.md" for i in range(1, len(pdf_parts) + 1)], "assets": sorted(figures)},
     }
     return Site(book, config, pages, files, nav, left_out, pdf_parts, manifest)
-
-
-def identity(config: SiteConfig) -> dict:
-    """What the site is, for the steps after the build and the exports: from mkdocs.yml and the notice."""
-    data = config.data
-    return {
-        "name": data.get("site_name", ""),
-        "description": data.get("site_description", ""),
-        "url": config.site_url,
-        "repository": config.repo_url,
-        "notice": NOTICE,
-        "licence": LICENCE,
-    }
 
 
 def nav_pages(nav) -> list[str]:
@@ -288,6 +276,9 @@ def mkdocs_config(config: SiteConfig, out: Path, nav: list, left_out: list[str],
     def here(path: str) -> str:
         return Path(os.path.relpath(config.root / path, out)).as_posix()
 
+    # the site's identity comes from generators/identity.py, not from mkdocs.yml
+    data.update(site_name=NAME, site_description=DESCRIPTION, copyright=COPYRIGHT)
+    data.setdefault("extra", {}).update(notice=NOTICE, notice_detail=NOTICE_DETAIL)
     data["docs_dir"] = "docs"
     data["site_dir"] = here(config.data.get("site_dir", "site"))
     theme = data.get("theme")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from pybtex.database import BibliographyData, Entry
-from pybtex.database.output.bibtex import Writer
 
+from .adapters import VerbatimFieldsWriter
+from .identity import AUTHOR
+from .identity import NAME as HANDBOOK
 from .load import Record
 from .model import Handbook, url_path
-
-AUTHOR = "IIM Evidence Handbook contributors"
-HANDBOOK = "IIM Evidence Handbook"
 
 
 def page_url(book: Handbook, record: Record, site_url: str) -> str:
@@ -74,14 +73,10 @@ INTERNAL_FIELDS = {"verified", "note"}  # our verification notes, not part of th
 VERBATIM_FIELDS = {"doi", "pmid", "url", "eprint"}
 
 
-class ReferenceWriter(Writer):
-    """pybtex's BibTeX writer, leaving identifiers as they are."""
+class ReferenceWriter(VerbatimFieldsWriter):
+    """pybtex's BibTeX writer, leaving identifiers as they are (adapters.py)."""
 
-    def _write_field(self, stream, type, value):
-        if type.lower() in VERBATIM_FIELDS:
-            stream.write(f",\n    {type} = {self.quote(value)}")
-        else:
-            super()._write_field(stream, type, value)
+    verbatim = frozenset(VERBATIM_FIELDS)
 
 
 def entry_texts(book: Handbook, keys) -> dict[str, str]:

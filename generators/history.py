@@ -31,12 +31,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .identity import AUTHOR, FEED_TITLE, LICENCE_LABEL, NAME
 from .model import Handbook, url_path
 
 UNRELEASED = "unreleased"
 REVIEWED = "records reviewed"  # the group of changes known only from last_reviewed
 ATOM = "http://www.w3.org/2005/Atom"
-FEED_TITLE = "IIM Evidence Handbook: what's new"
 GIT_TIMEOUT = 120  # seconds; the whole history of evidence/ in one call
 _SEP = "\x1e"  # starts each commit in the git log output (record file names never contain it)
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -262,9 +262,9 @@ def atom_feed(changes: list[Change], site_url: str, version: str, releases=(), l
     sub(feed, "link", rel="self", type="application/atom+xml", href=base + "feed.xml")
     sub(feed, "link", rel="alternate", type="text/html", href=base + "whats-new/")
     author = sub(feed, "author")
-    sub(author, "name", "IIM Evidence Handbook contributors")
-    sub(feed, "generator", "IIM Evidence Handbook", version=version or "unversioned")
-    sub(feed, "rights", "Content CC BY 4.0")
+    sub(author, "name", AUTHOR)
+    sub(feed, "generator", NAME, version=version or "unversioned")
+    sub(feed, "rights", f"Content {LICENCE_LABEL}")
     seen: set[str] = set()
     for change in newest:
         url = base + url_path(change.page)

@@ -449,10 +449,9 @@ def _unplain(stored: tuple):
 
 
 def _person(Person, parts):
-    person = Person.__new__(Person)  # as unpickling makes it: the name is not split again
-    for part, names in zip(_NAME_PARTS, parts, strict=True):
-        setattr(person, part, list(names))
-    return person
+    from .adapters import restored_person
+
+    return restored_person(Person, dict(zip(_NAME_PARTS, parts, strict=True)))
 
 
 def _cache_salt() -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .bibliography import KIND_LABEL, format_reference, plain, reference_kind
 from .export import AUTHOR, HANDBOOK, bibtex_of, page_url
+from .identity import LICENCE, LICENCE_LABEL, NOTICE
 from .load import BibEntry, Record
 from .model import KIND_ORDER, LEVEL_LABEL, SECTION, Handbook
 from .rules import link_fields
@@ -31,12 +32,6 @@ _AFTER_GUIDELINE = KIND_ORDER.index("guideline") + 1
 KINDS = (*KIND_ORDER[:_AFTER_GUIDELINE], "recommendation", *KIND_ORDER[_AFTER_GUIDELINE:])
 KINDS += tuple(k for k in SECTION if k not in KINDS)
 
-LICENCE = {
-    "content": "CC-BY-4.0",
-    "content_url": "https://creativecommons.org/licenses/by/4.0/",
-    "code": "MIT",
-}
-NOTICE = "For health professionals. Not medical advice."
 DOI_SYSTEM = "https://doi.org"
 PMID_SYSTEM = "https://pubmed.ncbi.nlm.nih.gov"
 PMCID_SYSTEM = "https://www.ncbi.nlm.nih.gov/pmc"
@@ -322,7 +317,7 @@ def evidence_resource(book: Handbook, study: Record, version: str, site_url: str
     resource["status"] = "active"
     resource["publisher"] = AUTHOR
     resource["description"] = d["summary"]
-    resource["copyrightLabel"] = "CC BY 4.0"
+    resource["copyrightLabel"] = LICENCE_LABEL
     resource["lastReviewDate"] = str(d["last_reviewed"])
     resource["citeAsMarkdown"] = f"{AUTHOR}. {d['title']}. {HANDBOOK}, version {version}. {url}"
 

@@ -27,15 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
+from .identity import site_identity
 from .pdfjoin import DEST_LINK, Metadata, outline_entries, write_arguments
 from .steps import MANIFEST
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "handbook.typ"
-DISCLAIMER = (
-    "This handbook summarises published evidence on idiopathic inflammatory myopathies for clinicians, "
-    "trainees and researchers. It does not replace clinical judgement, the product information of any "
-    "medicine, or local and national guidance. Doses are given as studied, not as recommendations."
-)
 
 
 class PdfError(Exception):
@@ -103,10 +99,12 @@ def pdf_from_build(build_dir: Path, output: Path) -> Path:
         raise PdfError(
             f"{build_dir / MANIFEST} or a file it names cannot be read ({error}): run python -m generators build first"
         ) from None
-    return build_pdf(chunks, output, manifest["version"], dt.date.fromisoformat(manifest["date"]), assets)
+    return build_pdf(chunks, output, manifest["version"], dt.date.fromisoformat(manifest["date"]), assets, manifest["site"])
 
 
-def build_pdf(chunks: list[str], output: Path, version: str, date: dt.date, assets: dict[str, str] | None = None) -> Path:
+def build_pdf(
+    chunks: list[str], output: Path, version: str, date: dt.date, assets: dict[str, str] | None = None, site: dict | None = None
+) -> Path:
     """Typeset the parts of the PDF's Markdown (pdfsource.pdf_source) into one tagged PDF."""
     try:
         import pikepdf
@@ -114,13 +112,16 @@ def build_pdf(chunks: list[str], output: Path, version: str, date: dt.date, asse
     except ImportError as error:  # a clear message, never an empty PDF
         raise PdfError(f"the PDF needs the packages pypandoc_binary, typst and pikepdf ({error}); run make site to install them") from None
     assets = assets or {}
-    title = "IIM Evidence Handbook"
+    site = site or site_identity()
+    title = site["name"]
     variables = {
         "title": title,
-        "subtitle": "An open, living evidence handbook on idiopathic inflammatory myopathies",
+        "subtitle": site["subtitle"],
+        "author": site["author"],
+        "notice": site["notice"],
         "version": version,
         "date": date.isoformat(),
-        "disclaimer": DISCLAIMER,
+        "disclaimer": site["disclaimer"],
         "first_page": FIRST_PAGE_PLACEHOLDER,
     }
     stamp = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
@@ -167,7 +168,7 @@ def build_pdf(chunks: list[str], output: Path, version: str, date: dt.date, asse
         # The join reads one part at a time (generators/pdfjoin.py); in a child process, what
         # pikepdf allocated goes back to the system as soon as the PDF is written.
         arguments = folder / "join.json"
-        metadata = Metadata(title=title, author="IIM Evidence Handbook contributors", date=stamp, language="en")
+        metadata = Metadata(title=title, author=site["author"], date=stamp, language="en")
         write_arguments(arguments, front.with_suffix(".pdf"), typeset, output, entries, metadata)
         code = "import sys; from generators.pdfjoin import join_from_file; join_from_file(sys.argv[1])"
         _in_child(code, str(arguments), what="the parts of the PDF could not be joined")

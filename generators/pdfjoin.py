@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from .adapters import object_type
+
 DEST_LINK = "handbook-dest:"  # a link to a label typeset in another part; made internal when joined
 PAGE_LINK = "handbook-page:"  # a contents entry: the printed page number of the body
 # A part that begins inside a section opens with an invisible level-1 heading of this title, so that
@@ -332,10 +334,10 @@ def _child_elements(element) -> list:
     if kids is None or type(kids) is int:  # a marked-content id
         return []
     dictionary = pikepdf.ObjectType.dictionary
-    if kids._type_code != pikepdf.ObjectType.array:
+    if object_type(kids) != pikepdf.ObjectType.array:
         kids = [kids]
-    # _type_code, not isinstance: pikepdf's isinstance checks cost as much as the rest of the join
-    return [k for k in kids if type(k) is not int and k._type_code == dictionary and "/S" in k]
+    # the type code, not isinstance: pikepdf's isinstance checks cost as much as the rest of the join (adapters.py)
+    return [k for k in kids if type(k) is not int and object_type(k) == dictionary and "/S" in k]
 
 
 def _descendants(element, kind) -> list:

@@ -14,10 +14,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from . import search
+from .adapters import FinalizedCodeGenerator
 from .bibliography import (
     doi_url,
     first_author_surname,
@@ -87,25 +87,12 @@ def _finalize(value):
     return md_escape(value)
 
 
-class _FinalizedOutput(CodeGenerator):
-    """Jinja with autoescape prints escape(finalize(value)): the HTML escape of a value _finalize
-    has already made inert only wraps it in Markup a second time (a tenth of rendering time at
-    5,000 records). Here a printed value goes through _finalize alone. Autoescape stays on, so
-    macros and {% set %} blocks still give Markup and `~` still escapes what it joins."""
-
-    def _output_child_pre(self, node, frame, finalize) -> None:
-        if finalize.src is None or frame.eval_ctx.volatile:
-            super()._output_child_pre(node, frame, finalize)
-        else:
-            self.write("(" + finalize.src)
-
-
 _DICT_NAMES = frozenset(dir(dict))
 _ABSENT = object()
 
 
 class _MarkdownEnvironment(Environment):
-    code_generator_class = _FinalizedOutput
+    code_generator_class = FinalizedCodeGenerator  # a printed value is finalized, not escaped again (adapters.py)
 
     def getattr(self, obj, attribute):
         # r.title on a record's Fields: the dict lookup first (Jinja's getattr tries attributes

@@ -43,6 +43,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .adapters import COMPRESSED_SUFFIXES, FragmentError, fragment_paths, pagefind_fragments
 from .search import normal
 
 OUT = "pagefind"
@@ -207,11 +208,11 @@ def write_cards(folder: Path) -> None:
     the search box, lets the first list be drawn as soon as Pagefind has searched; the excerpts and
     sections follow from the fragments."""
     cards = {}
-    for path in sorted((folder / "fragment").glob("*.pf_fragment")):
-        data = gzip.decompress(path.read_bytes())
-        if data[:12] != b"pagefind_dcd":
-            raise PagefindError(f"{path.relative_to(folder)}: not a Pagefind fragment (no signature)")
-        fragment = json.loads(data[12:])
+    try:
+        fragments = list(pagefind_fragments(folder))  # Pagefind's own file format (adapters.py)
+    except FragmentError as error:
+        raise PagefindError(str(error)) from None
+    for path, fragment in fragments:
         meta = {k: v for k, v in fragment.get("meta", {}).items() if k in ("title", "boost") or CARD_WORDS.match(k)}
         cards[path.stem] = {"url": fragment["url"], "meta": meta}
     text = json.dumps(cards, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -232,7 +233,7 @@ def check_output(folder: Path, pages: int) -> None:
     for name in required:
         if not (folder / name).is_file():
             raise PagefindError(f"Pagefind wrote no {name}")
-    fragments = list((folder / "fragment").glob("*.pf_fragment"))
+    fragments = fragment_paths(folder)
     if len(fragments) != pages:
         raise PagefindError(f"Pagefind wrote {len(fragments)} page fragments for {pages} pages")
     cards = json.loads((folder / CARDS).read_text(encoding="utf-8")) if (folder / CARDS).is_file() else {}
@@ -242,7 +243,7 @@ def check_output(folder: Path, pages: int) -> None:
         data = path.read_bytes()
         if not data:
             raise PagefindError(f"Pagefind left {path.relative_to(folder)} empty")
-        if path.suffix in (".pf_fragment", ".pf_index", ".pf_meta", ".pagefind"):
+        if path.suffix in COMPRESSED_SUFFIXES:
             try:
                 gzip.decompress(data)
             except (OSError, EOFError) as error:

@@ -88,18 +88,11 @@ def build(project: Path, site: str | Path = "site", out: Path | None = None) -> 
 
 
 def pagefind_pages(site: Path) -> dict[str, dict]:
-    """What went into a built site's Pagefind index: each page's fragment (url, content, meta) by URL.
-    Fragments are gzipped JSON behind a signature (Pagefind 1.5)."""
-    import gzip
-    import json
+    """What went into a built site's Pagefind index: each page's fragment (url, content, meta) by URL
+    (read through generators/adapters.py, the one place that knows Pagefind's file format)."""
+    from generators.adapters import pagefind_fragments
 
-    pages = {}
-    for path in (site / "pagefind" / "fragment").iterdir():
-        data = gzip.decompress(path.read_bytes())
-        assert data.startswith(b"pagefind_dcd"), path
-        fragment = json.loads(data[len(b"pagefind_dcd") :])
-        pages[fragment["url"]] = fragment
-    return pages
+    return {fragment["url"]: fragment for _, fragment in pagefind_fragments(site / "pagefind")}
 
 
 def validate(project: Path) -> subprocess.CompletedProcess:

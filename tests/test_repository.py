@@ -101,3 +101,14 @@ def test_workflows_install_only_from_the_locks():
     for path in WORKFLOWS:
         for line in path.read_text().splitlines():
             assert "pip install" not in line or "--require-hashes" in line, f"{path.name}: {line.strip()} (use make install)"
+
+
+def test_the_site_identity_is_written_in_one_place():
+    """Name, notice and licence come from generators/identity.py; code, theme and config only refer to it."""
+    literals = ("IIM Evidence Handbook", "Not medical advice", "CC BY 4.0", "CC-BY-4.0")
+    places = [*sorted((ROOT / "generators").rglob("*.py")), *sorted((ROOT / "generators" / "templates").glob("*")),
+              *sorted((ROOT / "overrides").rglob("*.html")), ROOT / "mkdocs.yml"]  # fmt: skip
+    found = {(p.relative_to(ROOT).as_posix(), literal) for p in places for literal in literals if literal in p.read_text(encoding="utf-8")}
+    assert {where for where, _ in found} == {"generators/identity.py"}, sorted(found)
+    assert {literal for _, literal in found} == set(literals)  # each is there, once, to be found
+    assert len(places) > 40

@@ -12,6 +12,7 @@ import yaml
 from conftest import ROOT, Visit, make_project, pagefind_pages, run, served, site_steps
 
 from generators import search
+from generators.adapters import fragment_paths
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "search" / "questions.yaml").read_text(encoding="utf-8"))
 VIEWPORT = {"width": 1280, "height": 900}
@@ -265,7 +266,7 @@ def test_served_pages_search_with_pagefind_and_never_download_the_full_index(chr
 
 def test_result_cards_hold_every_page_and_none_of_its_text(handbook_site):
     folder = handbook_site / "pagefind"
-    fragments = sorted(p.stem for p in (folder / "fragment").glob("*.pf_fragment"))
+    fragments = [p.stem for p in fragment_paths(folder)]
     config = json.loads((handbook_site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["pagefind"]
     assert config["cards"] == "pagefind/cards.json"
     cards = json.loads((folder / "cards.json").read_text(encoding="utf-8"))
