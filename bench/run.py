@@ -16,6 +16,7 @@ import platform
 import shlex
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -211,34 +212,44 @@ def fetch(port: int, path: str) -> str | None:
         return None
 
 
-def serve_latency(project: Path, timeout: float = 120) -> dict:
-    """Seconds from saving one record to `make serve` serving the rebuilt page."""
+SERVE_EDITS = 5  # saves of a record measured under make serve, in each mode
+
+
+def serve_latency(project: Path, fast: bool = True, edits: int = SERVE_EDITS, timeout: float = 120) -> dict:
+    """Seconds from saving one record to `make serve` serving the rebuilt page, for several saves.
+    fast=False measures the baseline: the whole build after every save (HANDBOOK_PREVIEW_FAST=0)."""
     port = free_port()
     server = subprocess.Popen(
         [PY, "-m", "generators", "--root", str(project), "serve", "-a", f"127.0.0.1:{port}"],
         cwd=project,
-        env=ENV,
+        env={**ENV, "HANDBOOK_PREVIEW_FAST": "1" if fast else "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    path = project / "evidence" / "therapy" / "ivig.yaml"
+    original = path.read_text(encoding="utf-8")
     try:
         deadline = time.time() + timeout
         while fetch(port, "/therapies/ivig/") is None:
             if time.time() > deadline:
                 raise SystemExit("mkdocs serve did not start")
             time.sleep(0.2)
-        time.sleep(2)  # let the watcher settle
-        marker = f"benchmark-edit-{int(time.time())}"
-        path = project / "evidence" / "therapy" / "ivig.yaml"
-        edited = _with_summary_prefix(path.read_text(encoding="utf-8"), marker)
-        saved = time.perf_counter()
-        path.write_text(edited, encoding="utf-8")
-        while marker not in (fetch(port, "/therapies/ivig/") or ""):
-            if time.time() > deadline + timeout:
-                raise SystemExit("the edited page was not rebuilt")
-            time.sleep(0.05)
-        return {"record": "evidence/therapy/ivig.yaml", "seconds_to_rebuilt_page": round(time.perf_counter() - saved, 2)}
+        time.sleep(5)  # let the first build, the watcher and the background PDF settle
+        runs = []
+        for i in range(edits):
+            marker = f"benchmark-edit-{int(time.time())}-{i}"
+            edited = _with_summary_prefix(original, marker)
+            saved = time.perf_counter()
+            path.write_text(edited, encoding="utf-8")
+            while marker not in (fetch(port, "/therapies/ivig/") or ""):
+                if time.perf_counter() - saved > timeout:
+                    raise SystemExit("the edited page was not rebuilt")
+                time.sleep(0.02)
+            runs.append(round(time.perf_counter() - saved, 2))
+            time.sleep(4)  # the rest of the site catches up before the next save
+        return {"record": "evidence/therapy/ivig.yaml", "seconds_to_rebuilt_page": statistics.median(runs), "runs": runs}
     finally:
+        path.write_text(original, encoding="utf-8")
         server.terminate()
         server.wait(timeout=30)
 
@@ -247,7 +258,7 @@ def per_record_ms(row: dict, step: str) -> float:
     return row["steps"][step]["seconds"] * 1000 / row["records"]
 
 
-def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
+def targets(rows: list[dict], real: dict | None, serve: dict | None = None) -> list[tuple[str, str, bool]]:
     by_size = {r["records"]: r for r in rows if r["name"] != "real handbook"}
     checks: list[tuple[str, str, bool]] = []
     if 5000 in by_size:
@@ -292,6 +303,9 @@ def targets(rows: list[dict], real: dict | None) -> list[tuple[str, str, bool]]:
                     ms <= limits[r["records"]],
                 )
             )
+    if serve and isinstance(serve["fast"]["seconds_to_rebuilt_page"], (int, float)):
+        seconds = serve["fast"]["seconds_to_rebuilt_page"]
+        checks.append(("make serve: record saved → its page served ≤ 1 s (median, real handbook)", f"{seconds} s", seconds <= 1.0))
     if real:
         kb = real["sizes"]["largest_page_kb"]
         checks.append(("largest HTML page of the real handbook < 150 KB", f"{kb} KB ({real['sizes']['largest_page']})", kb < 150))
@@ -384,21 +398,37 @@ def markdown(result: dict) -> str:
             + " |"
         )
     if result.get("serve"):
-        s = result["serve"]
+        fast, base = result["serve"]["fast"], result["serve"]["baseline"]
         out += [
             "",
-            f"Under `make serve`, saving `{s['record']}` in the real handbook gave the rebuilt page after "
-            f"**{s['seconds_to_rebuilt_page']} s**.",
+            f"Under `make serve`, saving `{fast['record']}` in the real handbook {len(fast['runs'])} times gave the rebuilt "
+            f"page after a median of **{fast['seconds_to_rebuilt_page']} s** (runs: {', '.join(map(str, fast['runs']))} s); "
+            f"with the whole build after every save (the baseline, `HANDBOOK_PREVIEW_FAST=0`), "
+            f"{base['seconds_to_rebuilt_page']} s (runs: {', '.join(map(str, base['runs']))} s).",
         ]
     out += ["", "## Targets\n", "| target | measured | met |", "|---|---|---|"]
     out += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in result["targets"]]
     return "\n".join(out) + "\n"
 
 
+def measure_serve(tmp: Path) -> dict:
+    """make serve on the real handbook: the preview as shipped, and the baseline (the whole build after
+    every save), one after the other in the same run."""
+    print("benchmark: make serve, a record saved several times (as shipped, then the baseline)", flush=True)
+    found = {}
+    for mode, fast in (("fast", True), ("baseline", False)):
+        try:
+            found[mode] = serve_latency(copy_project(ROOT, tmp / f"serve-{mode}", ROOT), fast=fast)
+        except SystemExit as error:  # keep the rest of the results
+            found[mode] = {"record": "evidence/therapy/ivig.yaml", "seconds_to_rebuilt_page": f"not measured: {error}", "runs": []}
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,500,1000,5000", help="synthetic set sizes (records), comma-separated")
     parser.add_argument("--no-real", action="store_true", help="skip the real handbook and the serve measurement")
+    parser.add_argument("--serve-only", action="store_true", help="only the make serve measurement (as shipped and baseline)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -412,6 +442,11 @@ def main(argv=None) -> int:
         "rows": [],
     }
     real = None
+    if args.serve_only:
+        with tempfile.TemporaryDirectory(prefix="handbook-bench-") as tmp:
+            serve = measure_serve(Path(tmp))
+        print(json.dumps(serve, indent=2))
+        return 0
     with tempfile.TemporaryDirectory(prefix="handbook-bench-") as tmp:
         for size in sizes:
             print(f"benchmark: {size} synthetic records", flush=True)
@@ -427,12 +462,8 @@ def main(argv=None) -> int:
             real = run_set(project, count)
             real["name"] = "real handbook"
             result["rows"].append(real)
-            print("benchmark: mkdocs serve, one record saved", flush=True)
-            try:
-                result["serve"] = serve_latency(copy_project(ROOT, Path(tmp) / "serve", ROOT))
-            except SystemExit as error:  # keep the rest of the results
-                result["serve"] = {"record": "evidence/therapy/ivig.yaml", "seconds_to_rebuilt_page": f"not measured: {error}"}
-    result["targets"] = targets(result["rows"], real)
+            result["serve"] = measure_serve(Path(tmp))
+    result["targets"] = targets(result["rows"], real, result.get("serve"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (args.out / "results.md").write_text(markdown(result), encoding="utf-8")

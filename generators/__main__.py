@@ -202,6 +202,12 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_preview_worker(args) -> int:
+    from .preview import worker
+
+    return worker(args.root, args.build)
+
+
 def cmd_site(args) -> int:
     """The steps of make site (generators/steps.py), each in its own process, stopping at the first that fails."""
     import subprocess
@@ -271,6 +277,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("release", help="prepare release X.Y.Z: its version and date in CITATION.cff, .zenodo.json, pyproject.toml")
     p.add_argument("new_version", metavar="X.Y.Z")
     p.set_defaults(func=cmd_release)
+    k = sub.add_parser("preview-worker", help="make serve's builder (one JSON command per line on stdin; see generators/preview.py)")
+    k.set_defaults(func=cmd_preview_worker)
     t = sub.add_parser("site", help="every step of make site in order into SITE_DIR: build, HTML, search, PDF, offline copy")
     t.add_argument("site_dir", type=Path)
     t.set_defaults(func=cmd_site)

@@ -40,7 +40,7 @@ from .pdfsource import pdf_source
 from .problems import InputError, Problem
 from .releases import release_changes
 from .releases import version as handbook_version
-from .render import reference_markdown, render_pages
+from .render import PageRenderer, reference_markdown, render_pages
 from .rules import today
 from .search import SYNONYMS_FILE, keys_by_page, synonyms_data
 from .steps import CONFIG, MANIFEST, OFFLINE_CONFIG, OUT
@@ -194,6 +194,34 @@ def _with_front_matter(text: str, entries: dict) -> str:
     return f"---\n{lines}---\n\n{text}"
 
 
+def site_page(config: SiteConfig, text: str, reference, source: str | None) -> str:
+    """A generated page as the site gets it: citations as numbered footnotes, and the theme's edit
+    button opening its YAML record (overrides/partials/actions.html; edit_url None: no button)."""
+    edit = f"{config.repo_url}/{config.source_edit_uri}/{source}" if config.repo_url and source else None
+    return _with_front_matter(footnote_citations(text, reference)[0], {"edit_url": edit})
+
+
+def record_pages(root: Path, book: Handbook, record_paths: list[str]) -> dict[str, str]:
+    """The site pages of some records alone (make serve shows a saved record's page before the rest of
+    the site is brought up to date): the same text as the whole build writes for them."""
+    config = read_config(root)
+    renderer = PageRenderer(book, repo_url=config.repo_url, edit_uri=config.source_edit_uri)
+    entries = book.bibliography.entries
+    wanted = set(record_paths)
+    # a recommendation is shown on its guideline's page
+    wanted |= {
+        book.by_id[r.data["guideline"]].path
+        for r in book.records
+        if r.kind == "recommendation" and r.path in wanted and r.data.get("guideline") in book.by_id
+    }
+    found = {}
+    for record in book.page_records():
+        if record.path in wanted:
+            rel = book.page(record)
+            found[rel] = site_page(config, renderer.record_page(record), lambda key: reference_markdown(entries[key]), record.path)
+    return found
+
+
 def hand_written_files(config: SiteConfig) -> dict[str, bytes]:
     docs = config.docs_dir
     return {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*")) if p.is_file()}
@@ -240,9 +268,7 @@ def generate(root: Path, book: Handbook | None = None) -> Site:
         raise InputError(problems)
     sources = {book.page(record): record.path for record in book.page_records()}
     for rel, text in pages.items():
-        edit = f"{config.repo_url}/{config.source_edit_uri}/{sources[rel]}" if config.repo_url and rel in sources else None
-        # the theme's edit button opens the YAML record (overrides/partials/actions.html); None: no button
-        files[rel] = _with_front_matter(footnote_citations(text, reference)[0], {"edit_url": edit})
+        files[rel] = site_page(config, text, reference, sources.get(rel))
     files.update(exports)
     nav, left_out = navigation(book, [rel for rel in written if rel.endswith(".md")])
     pdf_parts = pdf_source(book, pages, config.docs_dir, set(figures), config.site_url, nav)

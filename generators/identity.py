@@ -10,7 +10,9 @@ SUBTITLE = "An open, living evidence handbook on idiopathic inflammatory myopath
 DESCRIPTION = f"{SUBTITLE}, for health professionals."
 AUTHOR = f"{NAME} contributors"
 NOTICE = "For health professionals. Not medical advice."
-NOTICE_DETAIL = "This handbook summarises published evidence; it does not replace clinical judgement, the product information or local guidance."
+NOTICE_DETAIL = (
+    "This handbook summarises published evidence; it does not replace clinical judgement, the product information or local guidance."
+)
 LICENCE = {"content": "CC-BY-4.0", "content_url": "https://creativecommons.org/licenses/by/4.0/", "code": "MIT"}
 LICENCE_LABEL = "CC BY 4.0"  # the content licence as readers see it
 COPYRIGHT = f"Content {LICENCE_LABEL} · Not medical advice · For health professionals"

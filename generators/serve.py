@@ -1,10 +1,13 @@
-"""make serve: regenerate build/ whenever an input changes, and `mkdocs serve` the result.
+"""make serve: keep build/ up to date while records are edited, and `mkdocs serve --dirty` the result.
 
-Only records, the bibliography, the schemas, the hand-written pages and the generator code
-(templates included) are watched; each change runs `python -m generators build` anew (so code
-edits apply too), which writes only the files that changed, and MkDocs rebuilds from build/.
-While the input has problems the last good pages stay, and every page shows the problems
-(file:line and message) in a banner above it (overrides/main.html).
+Records, the bibliography, the schemas, the hand-written pages and the generator code (templates
+included) are watched. A long-lived builder process (preview.py) answers each change: after a record
+is saved it writes that record's page first (the model derived again with the parse cache, one page
+rendered), then brings the rest of build/ up to date, writing only the files that changed; MkDocs,
+with --dirty, rebuilds only those pages. A change to the code, the templates or the schemas starts a
+fresh builder and a whole build, and every page says it is rebuilding until it is done. While the input
+has problems the last good pages stay, and every page shows the problems (file:line and message) in a
+banner above it (overrides/main.html).
 
 The pages link to handbook.pdf, which `mkdocs serve` does not make. So MkDocs serves on a port of
 its own, behind a small server on the preview's address that passes every request on, except the
@@ -40,26 +43,96 @@ PREVIEW = "preview"  # build/preview/handbook.pdf: the preview's PDF
 PDF_SETTLE_SECONDS = 2.0  # wait for a burst of saves to end before starting a PDF run
 
 
-def regenerate(root: Path, out: Path) -> list[str]:
-    """Run the generator; return the problems it reported (none when it succeeded)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "generators", "--root", str(root), "build", "--out", str(out)], capture_output=True, text=True
-    )
-    problems: list[str] = []
-    if done.returncode != 0:
-        problems = [line for line in done.stderr.splitlines() if line.strip()] or [f"the generator failed (exit status {done.returncode})"]
-        if not (out / CONFIG).exists():  # nothing built yet: the hand-written pages, to carry the banner
-            generate_fallback(root, out)
-    print(done.stdout.strip() or "", *problems, sep="\n", file=sys.stderr, flush=True)
-    config = {"INHERIT": CONFIG, "strict": False, "extra": {"build_problems": problems, "preview": True}}
+def show(root: Path, out: Path, problems: list[str], rebuilding: bool = False) -> None:
+    """What every preview page says above it: the problems of the last build, or that it is rebuilding
+    after a change to the code, templates or schemas (build/mkdocs-serve.yml, read by overrides/main.html)."""
+    if problems and not (out / CONFIG).exists():  # nothing built yet: the hand-written pages, to carry the banner
+        generate_fallback(root, out)
+    extra = {"build_problems": problems, "preview": True, "rebuilding": rebuilding}
+    config = {"INHERIT": CONFIG, "strict": False, "extra": extra}
     text = "# Written by make serve (python -m generators serve).\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     target = out / SERVE_CONFIG
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
+        # MkDocs serves with --dirty, which re-renders only pages whose Markdown is newer than their HTML:
+        # the banner is on every page, so every page is marked as changed (its content is left alone)
+        now = time.time()
+        for page in (out / "docs").rglob("*.md"):
+            os.utime(page, (now, now))
+
+
+class Builder:
+    """The preview's builder (preview.py) in a process of its own that lives between saves, so a saved
+    record's page is written without importing and deriving everything anew; restarted when the code
+    changes. Each answer says which pages were written, or the problems found."""
+
+    def __init__(self, root: Path, out: Path):
+        self.root, self.out = root, out
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.stop()
+        command = [sys.executable, "-m", "generators", "--root", str(self.root), "--build", str(self.out), "preview-worker"]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def ask(self, command: dict) -> dict:
+        import json
+
+        try:
+            self.process.stdin.write(json.dumps(command) + "\n")
+            line = self.process.stdout.readline()
+            answer = json.loads(line) if line else {"ok": False, "problems": ["the preview's builder stopped"], "crashed": True}
+        except (BrokenPipeError, OSError, ValueError) as error:
+            answer = {"ok": False, "problems": [f"the preview's builder stopped ({error})"], "crashed": True}
+        if answer.get("crashed"):
+            self.start()
+        return answer
+
+
+CODE = ("generators", "schemas")  # a change here needs new code: a fresh builder and the whole build
+
+
+def on_change(builder: Builder, paths: set[Path]) -> list[str]:
+    """Bring build/ up to date after these files changed: a saved record's page first, then the rest."""
+    root, out = builder.root, builder.out
+    rel = {p.relative_to(root).as_posix() for p in paths if p.is_relative_to(root)}
+    if any(r.split("/")[0] in CODE for r in rel):
+        show(root, out, [], rebuilding=True)
+        builder.start()
+        return finish(builder, builder.ask({"build": True}))
+    records = sorted(r for r in rel if r.startswith("evidence/") and r.endswith(".yaml") and (root / r).is_file())
+    if records and os.environ.get("HANDBOOK_PREVIEW_FAST", "1") != "0":  # 0: the whole build only (bench baseline)
+        started = time.perf_counter()
+        RELOADED.clear()
+        fast = builder.ask({"records": records})
+        if not fast["ok"]:
+            return finish(builder, fast)
+        took = time.perf_counter() - started
+        print(f"Rebuilt first ({took:.2f} s): {', '.join(fast['written']) or 'no page changed'}", file=sys.stderr, flush=True)
+        show(root, out, [])
+        if fast["written"]:  # the rest once MkDocs has served that page (files changing under its build would fail it)
+            RELOADED.wait(timeout=5)
+    return finish(builder, builder.ask({"build": True}))
+
+
+def finish(builder: Builder, answer: dict) -> list[str]:
+    problems = [] if answer["ok"] else answer["problems"]
+    print(*(problems or [f"Built: {len(answer['written'])} files written"]), sep="\n", file=sys.stderr, flush=True)
+    show(builder.root, builder.out, problems)
     return problems
 
 
-def _watch(root: Path, changed: threading.Event):
+def _watch(root: Path, changed: threading.Event, paths: set):
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -67,8 +140,10 @@ def _watch(root: Path, changed: threading.Event):
         def on_any_event(self, event):
             if event.event_type in ("opened", "closed_no_write"):
                 return
-            paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-            if any("__pycache__" not in p and not p.endswith((".tmp", ".pyc", "~")) for p in paths if p):
+            found = [p for p in (event.src_path, getattr(event, "dest_path", "") or "") if p]
+            found = [p for p in found if "__pycache__" not in p and not p.endswith((".tmp", ".pyc", "~"))]
+            if found:
+                paths.update(Path(p) for p in found)
                 changed.set()
 
     observer = Observer()
@@ -231,9 +306,14 @@ def _mount_path(root: Path) -> str:
     return path if path.endswith("/") else path + "/"
 
 
+RELOADED = threading.Event()  # set each time MkDocs has rebuilt and told the browsers to reload
+
+
 def _forward(stream, internal: str, public: str) -> None:
     """MkDocs' log, with the preview's address in place of MkDocs' own port."""
     for line in stream:
+        if "Reloading browsers" in line:
+            RELOADED.set()
         sys.stderr.write(line.replace(internal, public))
         sys.stderr.flush()
 
@@ -241,7 +321,8 @@ def _forward(stream, internal: str, public: str) -> None:
 def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) -> int:
     out = out or root / OUT
     host, _, port = address.rpartition(":")
-    problems = regenerate(root, out)
+    builder = Builder(root, out)
+    problems = finish(builder, builder.ask({"build": True}))
     pdf = PdfBuilder(root, out / PREVIEW / "handbook.pdf")
     upstream = _free_port()
     try:  # bound first, so an address in use stops serve before MkDocs is started
@@ -252,10 +333,11 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
     front.daemon_threads = True
     if not problems:
         pdf.request()
-    changed = threading.Event()
-    observer = _watch(root, changed)
+    changed, paths = threading.Event(), set()
+    observer = _watch(root, changed, paths)
+    # --dirty: MkDocs rebuilds only the pages whose Markdown changed (the builder writes only those)
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-f", str(out / SERVE_CONFIG), "-a", f"127.0.0.1:{upstream}"],
+        [sys.executable, "-m", "mkdocs", "serve", "--dirty", "-f", str(out / SERVE_CONFIG), "-a", f"127.0.0.1:{upstream}"],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -265,9 +347,11 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
     try:
         while server.poll() is None:
             if changed.wait(timeout=0.5):
-                time.sleep(0.3)  # an editor's save is often several events
+                time.sleep(0.05)  # an editor's save is often several events
                 changed.clear()
-                if not regenerate(root, out):
+                saved = set(paths)
+                paths.clear()
+                if not on_change(builder, saved):
                     pdf.request()
     except KeyboardInterrupt:
         pass
@@ -275,6 +359,7 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
         front.shutdown()
         front.server_close()
         pdf.stop()
+        builder.stop()
         observer.stop()
         server.terminate()
         try:

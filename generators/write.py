@@ -13,6 +13,21 @@ def write_tree(files: dict[str, str | bytes], folder: Path) -> dict[str, list[st
     """Make folder hold exactly `files` (pages, figures, data: any file): only changed files are
     written, each atomically (a reader never sees half a page), and files that are no longer part of
     it are removed, with the folders they leave empty."""
+    report = write_files(files, folder)
+    for existing in sorted(folder.rglob("*"), reverse=True):  # files before the folders holding them
+        rel = existing.relative_to(folder).as_posix()
+        if existing.is_dir():
+            if not any(existing.iterdir()):
+                existing.rmdir()
+        elif rel not in files:
+            existing.unlink()
+            report["removed"].append(rel)
+    return report
+
+
+def write_files(files: dict[str, str | bytes], folder: Path) -> dict[str, list[str]]:
+    """Write `files` into folder, only those whose content changed, each atomically; other files stay
+    (make serve writes a saved record's page this way before the whole tree is brought up to date)."""
     folder.mkdir(parents=True, exist_ok=True)
     report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
     for rel, content in sorted(files.items()):
@@ -26,12 +41,4 @@ def write_tree(files: dict[str, str | bytes], folder: Path) -> dict[str, list[st
         temporary.write_bytes(data)
         temporary.replace(target)
         report["written"].append(rel)
-    for existing in sorted(folder.rglob("*"), reverse=True):  # files before the folders holding them
-        rel = existing.relative_to(folder).as_posix()
-        if existing.is_dir():
-            if not any(existing.iterdir()):
-                existing.rmdir()
-        elif rel not in files:
-            existing.unlink()
-            report["removed"].append(rel)
     return report

@@ -34,7 +34,9 @@ def test_the_internals_used_are_still_there_with_the_same_shape():
 
     assert list(inspect.signature(CodeGenerator._output_child_pre).parameters) == ["self", "node", "frame", "finalize"]
     assert list(inspect.signature(Writer._write_field).parameters) == ["self", "stream", "type", "value"]
-    person = adapters.restored_person(Person, {"first_names": ["Ann"], "middle_names": [], "prelast_names": [], "last_names": ["Smith"], "lineage_names": []})
+    person = adapters.restored_person(
+        Person, {"first_names": ["Ann"], "middle_names": [], "prelast_names": [], "last_names": ["Smith"], "lineage_names": []}
+    )
     assert str(person) == "Smith, Ann"
 
 
