@@ -98,6 +98,10 @@ class Copier:
             data["title"] = f"{data['title']} [set {g}]"
             if record.kind == "study" and data.get("registry_ids"):
                 data["registry_ids"] = [self._registry(v) for v in data["registry_ids"]]
+            for finding in (data.get("results") or []) + (data.get("safety") or []) if record.kind == "study" else []:
+                # a copy is a new record: its findings need the check date every new finding must have
+                # (synthetic text, never shown to readers; the record's review date stands in for it)
+                finding.setdefault("checked", str(data["last_reviewed"]))
             out.append((record.kind, data))
         return out
 

@@ -107,9 +107,14 @@ def on_change(builder: Builder, paths: set[Path]) -> list[str]:
     root, out = builder.root, builder.out
     rel = {p.relative_to(root).as_posix() for p in paths if p.is_relative_to(root)}
     if any(r.split("/")[0] in CODE for r in rel):
+        RELOADED.clear()
         show(root, out, [], rebuilding=True)
         builder.start()
-        return finish(builder, builder.ask({"build": True}))
+        answer = builder.ask({"build": True})
+        # every page has said it is rebuilding before the result replaces that (two banners in one
+        # MkDocs build would leave some pages with the first)
+        RELOADED.wait(timeout=120)
+        return finish(builder, answer)
     records = sorted(r for r in rel if r.startswith("evidence/") and r.endswith(".yaml") and (root / r).is_file())
     if records and os.environ.get("HANDBOOK_PREVIEW_FAST", "1") != "0":  # 0: the whole build only (bench baseline)
         started = time.perf_counter()
