@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import platform
-import shlex
 import shutil
 import socket
 import statistics
@@ -185,15 +184,16 @@ def run_set(project: Path, records: int) -> dict:
     row["search"] = median_search(site)
     row["search_throttled"] = median_search(site, {"noWorker": True})
     shutil.rmtree(cache, ignore_errors=True)  # from nothing
-    steps["whole build"] = measure(["sh", "-c", whole_build(project, project / "build-whole", project / "site-whole")], ROOT)
+    steps["whole build"] = measure(whole_build(project, project / "build-whole", project / "site-whole"), ROOT)
     for step in steps.values():
         step.pop("stdout", None)
     return row
 
 
-def whole_build(project: Path, out: Path, site: Path) -> str:
-    """make site's steps as one shell command, from a build/ folder of its own (nothing written yet)."""
-    return " && ".join(shlex.join(command) for _, command in site_steps(project, out, site, quiet=True))
+def whole_build(project: Path, out: Path, site: Path) -> list[str]:
+    """make site's command (python -m generators site: every step, the PDF beside the HTML), from a build/
+    folder of its own (nothing written yet)."""
+    return [PY, "-m", "generators", "--root", str(project), "--build", str(out), "site", str(site)]
 
 
 def free_port() -> int:

@@ -108,13 +108,18 @@ def cmd_pdf(args) -> int:
 def cmd_offline(args) -> int:
     from .offline import OfflineError, build_offline_zip
     from .problems import InputError
-    from .steps import OFFLINE_CONFIG
+    from .steps import OFFLINE_CONFIG, PDF
 
     pdf = args.site_dir / "handbook.pdf"
     config = args.config or args.build / OFFLINE_CONFIG
     if not config.exists():
         print(f"error: {config} is missing: run python -m generators build first", file=sys.stderr)
         return 1
+    made = args.build / PDF  # the PDF step typesets into build/ while MkDocs (which empties site/) makes the HTML
+    if made.exists():
+        import shutil
+
+        shutil.copyfile(made, pdf)
     try:
         target = build_offline_zip(
             config, args.site_dir, strict=True, extra_files=[pdf] if pdf.exists() else [], finish=lambda out: search_index(out, args.build)
@@ -210,15 +215,12 @@ def cmd_preview_worker(args) -> int:
 
 def cmd_site(args) -> int:
     """The steps of make site (generators/steps.py), each in its own process, stopping at the first that fails."""
-    import subprocess
+    from .steps import run_steps
 
-    from .steps import site_steps
-
-    for name, command in site_steps(args.root, args.build, args.site_dir):
-        print(f"[{name}] {' '.join(command[1:])}", flush=True)
-        if subprocess.run(command).returncode != 0:
-            print(f"error: the step '{name}' failed; nothing after it was run", file=sys.stderr)
-            return 1
+    done = run_steps(args.root, args.build, args.site_dir, echo=True)
+    if done.returncode != 0:
+        print(f"error: a step failed ({' '.join(map(str, done.args[1:]))}); the site was not made", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -74,17 +74,10 @@ def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
 
 
 def build(project: Path, site: str | Path = "site", out: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the steps of make site in order, stopping at the first that fails; their output together."""
-    site = project / site
-    out = out or project / "build"
-    stdout, stderr = [], []
-    for step in site_steps(project, site, out):
-        result = run(step, project)
-        stdout.append(result.stdout)
-        stderr.append(result.stderr)
-        if result.returncode != 0:
-            break
-    return subprocess.CompletedProcess(step, result.returncode, "".join(stdout), "".join(stderr))
+    """Run the steps of make site as make site runs them (generators/steps.py), stopping at the first that
+    fails; their output together."""
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    return steps.run_steps(project, out or project / "build", project / site, cwd=project, env=env, timeout=600)
 
 
 def pagefind_pages(site: Path) -> dict[str, dict]:

@@ -74,7 +74,7 @@ def test_make_site_runs_the_one_list_of_steps():
     site_rule = makefile[makefile.index("\nsite:") : makefile.index("\ntest:")]
     assert "-m generators site site.new" in site_rule and "mkdocs build" not in site_rule
     names = [name for name, _ in site_steps(ROOT, ROOT / "build", ROOT / "site")]
-    assert names == ["build", "html", "search index", "search pagefind", "pdf", "offline copy"]
+    assert names == ["build", "pdf", "html", "search index", "search pagefind", "offline copy"]
     bench = (ROOT / "bench" / "run.py").read_text(encoding="utf-8")
     assert "site_steps(" in bench and '"search-index"' not in bench
 
