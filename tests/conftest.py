@@ -80,6 +80,20 @@ def build(project: Path, site: str | Path = "site", out: Path | None = None) -> 
     return steps.run_steps(project, out or project / "build", project / site, cwd=project, env=env, timeout=600)
 
 
+def edited_site(project: Path, *edits: tuple[str, str, str]) -> Path:
+    """The project with these edits (file, old text, new text), built up to its HTML (the build and MkDocs,
+    as make site runs them): for tests that read pages, not the PDF, the search indexes or the offline copy.
+    Fails the test when a step fails."""
+    for rel, old, new in edits:
+        edit(project, rel, old, new)
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    for name, command in steps.site_steps(project, project / "build", project / "site"):
+        if name in ("build", "html"):
+            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+            assert result.returncode == 0, result.stderr
+    return project / "site"
+
+
 def pagefind_pages(site: Path) -> dict[str, dict]:
     """What went into a built site's Pagefind index: each page's fragment (url, content, meta) by URL
     (read through generators/adapters.py, the one place that knows Pagefind's file format)."""

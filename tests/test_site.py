@@ -4,7 +4,7 @@ import hashlib
 import html as html_text
 import re
 
-from conftest import build, edit, make_project, pagefind_pages
+from conftest import build, edit, edited_site, make_project, pagefind_pages
 
 
 def page(site, rel):
@@ -75,16 +75,10 @@ def test_search_index_holds_records_and_aliases(fixture_site):
 
 
 def test_script_in_a_record_is_inert_in_the_html(tmp_path):
-    project = make_project(tmp_path / "p")
-    edit(
-        project,
-        "evidence/therapy/ivig.yaml",
-        "summary: A fixture therapy.",
-        "summary: '<script>alert(\"x\")</script> [evil](javascript:alert(1)) **loud**'",
+    payload = "summary: '<script>alert(\"x\")</script> [evil](javascript:alert(1)) **loud**'"
+    html = page(
+        edited_site(make_project(tmp_path / "p"), ("evidence/therapy/ivig.yaml", "summary: A fixture therapy.", payload)), "therapies/ivig"
     )
-    result = build(project)
-    assert result.returncode == 0, result.stderr
-    html = page(project / "site", "therapies/ivig")
     assert "<script>alert" not in html and 'href="javascript:' not in html and "<strong>loud" not in html
     assert "&lt;script&gt;alert" in html or "&#60;script&#62;alert" in html
 
@@ -165,39 +159,27 @@ def test_a_finding_shows_where_in_its_source_it_stands_and_when_it_was_checked(f
 
 
 def test_a_correction_published_after_the_check_shows_not_re_checked_since(tmp_path):
-    project = make_project(tmp_path / "p")
-    edit(project, "references.bib", "@article{trialist2021,", "@article{trialist2021,\n  correction = {2025-02-03, doi:10.1000/fix.1},")
-    result = build(project)
-    assert result.returncode == 0, result.stderr
-    html = page(project / "site", "studies/fixture-trial")
+    notice = ("references.bib", "@article{trialist2021,", "@article{trialist2021,\n  correction = {2025-02-03, doi:10.1000/fix.1},")
+    site = edited_site(make_project(tmp_path / "p"), notice)
+    html = page(site, "studies/fixture-trial")
     expected = "not re-checked since 2024-05-02:</strong> a correction of Trialist 2021 was published on 2025-02-03"
     assert expected in html
-    review = page(project / "site", "maintainers/review")
+    review = page(site, "maintainers/review")
     assert "fixture-trial" in review and "a correction of Trialist 2021 was published on 2025-02-03" in review
 
 
 def test_a_locator_is_shown_as_text_never_as_markup(tmp_path):
-    project = make_project(tmp_path / "p")
-    edit(project, "evidence/study/fixture-trial.yaml", "locator: Table 2", "locator: '*Table* 2 & `x` \"q\"'")
-    result = build(project)
-    assert result.returncode == 0, result.stderr
-    html = page(project / "site", "studies/fixture-trial")
+    markup = ("evidence/study/fixture-trial.yaml", "locator: Table 2", "locator: '*Table* 2 & `x` \"q\"'")
+    html = page(edited_site(make_project(tmp_path / "p"), markup), "studies/fixture-trial")
     assert "<em>Table</em>" not in html and "<code>x</code>" not in html
     shown = re.search(r'class="locator-toggle"[^>]*>(.*?)</button>', html).group(1)
     assert "<" not in shown and html_text.unescape(shown) == '*Table* 2 & `x` "q"'
 
 
 def test_a_statement_may_say_where_in_its_source_it_stands(tmp_path):
-    project = make_project(tmp_path / "p")
-    edit(
-        project,
-        "evidence/therapy/ivig.yaml",
-        "      cite: [fixture2020]\n",
-        "      cite: [fixture2020]\n      locator: label section 5.1\n      checked: 2026-01-10\n",
-    )
-    result = build(project)
-    assert result.returncode == 0, result.stderr
-    html = page(project / "site", "therapies/ivig")
+    dated = "      cite: [fixture2020]\n      locator: label section 5.1\n      checked: 2026-01-10\n"
+    site = edited_site(make_project(tmp_path / "p"), ("evidence/therapy/ivig.yaml", "      cite: [fixture2020]\n", dated))
+    html = page(site, "therapies/ivig")
     assert re.search(r'<button type="button" class="locator-toggle"[^>]*>label section 5\.1</button>', html)
     assert "section 5.1. Checked against the source on 2026-01-10.</span>" in html
     # beside its citation in the safety list
