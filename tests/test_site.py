@@ -131,11 +131,10 @@ def test_edit_button_opens_the_yaml_record_and_pages_made_from_many_records_have
 
 def test_a_trial_withdrawn_from_its_registry_stays_on_its_pages(project):
     """trial_status: withdrawn is the registry's word; the record stays current and shown."""
-    edit(project, "evidence/study/fixture-trial.yaml", "trial_status: completed", "trial_status: withdrawn\nstatus_checked: 2026-01-15")
-    result = build(project)
-    assert result.returncode == 0, result.stderr
-    study = (project / "site" / "studies" / "fixture-trial" / "index.html").read_text()
-    therapy = (project / "site" / "therapies" / "ivig" / "index.html").read_text()
+    site = edited_site(
+        project, ("evidence/study/fixture-trial.yaml", "trial_status: completed", "trial_status: withdrawn\nstatus_checked: 2026-01-15")
+    )
+    study, therapy = page(site, "studies/fixture-trial"), page(site, "therapies/ivig")
     assert "Fixture randomised trial of IVIG" in study
     assert "Withdrawn (registry read 2026-01-15)" in study
     assert "FIXTRIAL" in therapy
