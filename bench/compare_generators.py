@@ -571,6 +571,39 @@ def markdown(result: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def make_site(name: str, target: Path) -> int:
+    """make site's steps with a candidate's generator (make site-runnerup): build/, its strict build,
+    both search steps, the PDF and the offline copy, into target (replaced only when all succeeded)."""
+    c = next((x for x in CANDIDATES if x.name == name), None)
+    if c is None:
+        raise SystemExit(f"unknown candidate {name!r}: one of {', '.join(x.name for x in CANDIDATES)}")
+    ensure_venv(c)
+    build = ROOT / "build"
+    new = target.with_name(target.name + ".new")
+    done = step(["build"])
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    done = build_site(c, build, new)
+    print(done.stderr, end="", file=sys.stderr)
+    if done.returncode != 0 or warnings_of(done):
+        raise SystemExit(f"{c.label}: the strict build failed")
+    gaps = []
+    for args in (["search-index", str(new)], ["search-pagefind", str(new)], ["pdf", str(new / "handbook.pdf")]):
+        done = step(args)
+        print(done.stdout, end="")
+        if done.returncode != 0 and args[0] == "search-pagefind":  # a comparison: show what this generator lacks
+            gaps.append(f"{args[0]} failed, the served site searches with Material's own index: {done.stderr.strip()}")
+        elif done.returncode != 0:
+            raise SystemExit(f"{args[0]} failed: {done.stderr}")
+    offline = offline_copy(c, build, new, new / "handbook.pdf")
+    if not offline["ok"]:
+        raise SystemExit(f"the offline copy failed: {offline['error']}")
+    shutil.rmtree(target, ignore_errors=True)
+    new.rename(target)
+    print(f"Built {target}/ with {c.label}.", *(f"warning: {gap}" for gap in gaps), sep="\n")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="the real handbook only, one repetition")
@@ -581,7 +614,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="skip the serve measurement")
     parser.add_argument("--lock", action="store_true", help="regenerate bench/generators/*.txt from *.in, then stop")
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--site", nargs=2, metavar=("CANDIDATE", "DIR"), help="build the whole site with one candidate, then stop")
     args = parser.parse_args(argv)
+    if args.site:
+        return make_site(args.site[0], Path(args.site[1]).resolve())
     cands = [c for c in CANDIDATES if not args.only or c.name in args.only.split(",")]
     if args.lock:
         lock_files([c.name for c in cands])
