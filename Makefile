@@ -10,6 +10,8 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell sha256sum requirements.txt |
 DEV_STAMP := $(VENV)/.installed-dev-$(shell sha256sum requirements-dev.txt | cut -c1-12)
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 export NO_MKDOCS_2_WARNING := 1
+# mkdocs-ng-material's notice on every run (stderr only; the strict build is not affected).
+export NO_MKDOCS_NG_NOTICE := 1
 
 .PHONY: help site test check lint validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical compare-generators site-runnerup
 
