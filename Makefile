@@ -10,8 +10,10 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell sha256sum requirements.txt |
 DEV_STAMP := $(VENV)/.installed-dev-$(shell sha256sum requirements-dev.txt | cut -c1-12)
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 export NO_MKDOCS_2_WARNING := 1
+# mkdocs-ng-material's notice on every run (stderr only; the strict build is not affected).
+export NO_MKDOCS_NG_NOTICE := 1
 
-.PHONY: help site test check lint validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical
+.PHONY: help site test check lint validate serve new clean bench profile migrate watch install install-dev lock linkcheck zensical compare-generators site-runnerup
 
 # `make` alone lists the targets: each is documented by the `## ` comment on its own line.
 help:
@@ -21,8 +23,11 @@ help:
 install: $(RUNTIME_STAMP) ## the locked runtime dependencies in .venv
 install-dev: $(DEV_STAMP) ## the runtime and test dependencies in .venv
 
+# MkDocs NG installs the same `mkdocs` package that upstream MkDocs did: a .venv made before the switch
+# (decisions/0001-site-generator.md) first loses upstream MkDocs and Material, which would share its files.
 $(RUNTIME_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip uninstall --quiet --yes mkdocs mkdocs-material 2>/dev/null || true
 	$(PIP_INSTALL) -r requirements.txt
 	rm -f $(VENV)/.installed-runtime-*
 	touch $@
@@ -108,7 +113,8 @@ linkcheck: $(DEV_STAMP) ## every internal link of the built site/ resolves
 # The same generated tree (build/) built by Zensical, Material's successor, into site-zensical/, with
 # our PDF beside it: it shows the build does not depend on MkDocs. A comparison, not the published site.
 # Zensical gets a venv of its own (.venv-zensical), since it brings its own Markdown stack. 0.0.73 is the
-# newest that installs from PyPI (0.0.74 to 0.1.3 require zensical-ui, which the index does not offer).
+# newest that installs from PyPI (0.0.74 to 0.1.4 require zensical-ui, which the index does not offer;
+# checked 2026-12-07, bench/generators.md).
 # Zensical has no --site-dir and keeps site_dir inside the config's folder, hence the copied config.
 # Compared with make site (zensical 0.0.73, December 2026): the same 271 pages with the same article
 # text, navigation, footnotes, notice and edit buttons, strict build with no warnings, every link resolves.
@@ -133,5 +139,20 @@ zensical: $(RUNTIME_STAMP) $(ZENSICAL_STAMP) ## the same build/ tree built by Ze
 	mv build/site-zensical site-zensical
 	@echo "Built site-zensical/ with $(ZENSICAL)."
 
+# Site generators compared on the same build/ tree (issue 33; decisions/0001-site-generator.md): each
+# candidate in a venv of its own (.venv-gen/<name>/) from its hashed lock in bench/generators/; strict
+# build, page texts against today's, the built-site tests (search question bank, axe, offline, links),
+# PDF, serve edit -> page, clean build time and peak memory at the real handbook, 1,000 and 5,000
+# synthetic records, candidates interleaved in each of 3 repetitions. About 40 minutes on 2 cores;
+# COMPARE_ARGS=--quick: the real handbook only, one repetition. Writes bench/generators.md and .json.
+compare-generators: $(DEV_STAMP) ## site generators compared -> bench/generators.md
+	$(BIN)/python bench/compare_generators.py $(COMPARE_ARGS)
+
+# The whole site (make site's steps) built by the runner-up of decisions/0001-site-generator.md, from
+# its lock bench/generators/$(RUNNERUP).txt, into site-runnerup/: a comparison, not the published site.
+RUNNERUP ?= properdocs-materialx
+site-runnerup: $(DEV_STAMP) ## the site built by the runner-up generator -> site-runnerup/
+	$(BIN)/python bench/compare_generators.py --site $(RUNNERUP) site-runnerup
+
 clean: ## remove every built file and cache
-	rm -rf site site.new site.old site-zensical build .cache .pytest_cache
+	rm -rf site site.new site.old site-zensical site-runnerup site-runnerup.new build .cache .pytest_cache
