@@ -193,8 +193,10 @@ def warnings_of(done: subprocess.CompletedProcess) -> list[str]:
     return [line.strip() for line in text.splitlines() if re.search(r"\bWARNING\b|\bwarning\b", line) and "MkDocs 2.0" not in line]
 
 
-def step(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-m", "generators", "--root", str(ROOT), *args], capture_output=True, text=True, env=ENV, cwd=cwd)
+def step(args: list[str], build: Path = ROOT / "build", cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """A step of make site (generators/steps.py); the steps after the build read only `build`."""
+    command = [PY, "-m", "generators", "--root", str(ROOT), "--build", str(build), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=ENV, cwd=cwd)
 
 
 def offline_copy(c: Candidate, build: Path, site: Path, pdf: Path) -> dict:
@@ -205,7 +207,7 @@ def offline_copy(c: Candidate, build: Path, site: Path, pdf: Path) -> dict:
         if done.returncode != 0 or not out.exists():
             return {"ok": False, "error": (done.stderr or done.stdout)[-1500:]}
         shutil.copyfile(pdf, out / pdf.name)
-        indexed = search_index(out, ROOT)
+        indexed = search_index(out, build)
         write_zip(out, site / "handbook-offline.zip")
     return {"ok": True, "warnings": warnings_of(done), "search_index_rewritten": indexed}
 
@@ -331,12 +333,12 @@ def serve_latency(c: Candidate, tmp: Path, timeout: float = 180) -> dict:
 def checks(cands: list[Candidate], work: Path, tests: bool, serve: bool) -> dict:
     """Every candidate on the real handbook: strict build, the make site steps around it, texts, tests."""
     build = work / "real-build"
-    done = step(["build", "--out", str(build)])
+    done = step(["build", "--out", str(build)], build)
     if done.returncode != 0:
         raise SystemExit(f"python -m generators build failed:\n{done.stderr}")
     pdf, pdf2 = work / "handbook.pdf", work / "handbook-again.pdf"
     for target in (pdf, pdf2):
-        made = step(["pdf", str(target)])
+        made = step(["pdf", str(target)], build)
         if made.returncode != 0:
             raise SystemExit(f"the PDF failed:\n{made.stderr}")
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
@@ -360,9 +362,9 @@ def checks(cands: list[Candidate], work: Path, tests: bool, serve: bool) -> dict
             results[c.name] = r
             continue
         r["sitemap"] = (site / "sitemap.xml").exists()
-        idx = step(["search-index", str(site)])
+        idx = step(["search-index", str(site)], build)
         r["search_index"] = idx.returncode == 0 or idx.stderr.strip()[-300:]
-        pf = step(["search-pagefind", str(site)]) if idx.returncode == 0 else None
+        pf = step(["search-pagefind", str(site)], build) if idx.returncode == 0 else None
         r["search_pagefind"] = (pf.returncode == 0 or pf.stderr.strip()[-300:]) if pf else "not run (no Material search index)"
         shutil.copyfile(pdf, site / "handbook.pdf")
         r["pdf"] = dict(pdf_note, in_site=hashlib.sha256((site / "handbook.pdf").read_bytes()).hexdigest() == digest)

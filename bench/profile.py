@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="handbook-profile-") as tmp:
         project = make_set(args.records, Path(tmp) / "set")
         profile = Path(tmp) / "build.prof"
-        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY="2026-12-01")
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", NO_MKDOCS_NG_NOTICE="1")
         driver = Path(tmp) / "build_site.py"
         driver.write_text(DRIVER, encoding="utf-8")
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), str(driver), str(project), str(Path(tmp) / "site")]

@@ -35,7 +35,7 @@ from generators.scaffold import copy_project  # noqa: E402
 from generators.steps import site_steps  # noqa: E402
 
 PY = sys.executable
-ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", HANDBOOK_TODAY=os.environ.get("HANDBOOK_TODAY", "2026-12-01"))
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", NO_MKDOCS_NG_NOTICE="1")  # HANDBOOK_TODAY only when the caller pins it
 STEPS = [
     "validate",
     "pages",

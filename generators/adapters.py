@@ -12,7 +12,7 @@ or an internal changes shape, and no other module may reach into these projects 
   tree of the joined PDF (isinstance checks cost as much as the rest of the join).
 - Pagefind 1.5: its page fragments (`fragment/*.pf_fragment`: gzip, then the signature
   `pagefind_dcd`, then JSON), read to write the result cards (search_pagefind.py) and by the tests.
-- Material for MkDocs 9.8's search-worker messages are relied on by docs/assets/search.js, which is
+- Material's search-worker messages (mkdocs-ng-material 9.7.7, as Material 9.8) are relied on by docs/assets/search.js, which is
   JavaScript; its tests are the search question bank (tests/test_search.py) and the browser tests.
 """
 

@@ -64,7 +64,7 @@ def make_project(where: Path, source: Path = FIXTURE) -> Path:
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1", NO_MKDOCS_NG_NOTICE="1")
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -76,7 +76,7 @@ def site_steps(project: Path, site: Path, out: Path) -> list[list[str]]:
 def build(project: Path, site: str | Path = "site", out: Path | None = None) -> subprocess.CompletedProcess:
     """Run the steps of make site as make site runs them (generators/steps.py), stopping at the first that
     fails; their output together."""
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1", NO_MKDOCS_NG_NOTICE="1")
     return steps.run_steps(project, out or project / "build", project / site, cwd=project, env=env, timeout=600)
 
 
@@ -86,7 +86,7 @@ def edited_site(project: Path, *edits: tuple[str, str, str]) -> Path:
     Fails the test when a step fails."""
     for rel, old, new in edits:
         edit(project, rel, old, new)
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, NO_MKDOCS_2_WARNING="1", NO_MKDOCS_NG_NOTICE="1")
     for name, command in steps.site_steps(project, project / "build", project / "site"):
         if name in ("build", "html"):
             result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
