@@ -131,6 +131,16 @@ def handbook_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def handbook_pdf(handbook_site):
+    """The real handbook's PDF, read once per run (the text of 500-odd pages takes half a minute):
+    the reader and the text of each page."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(handbook_site / "handbook.pdf"))
+    return reader, [page.extract_text() or "" for page in reader.pages]
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """Debian's headless Chromium driven by Playwright (its own browser download does not work here)."""
     path = chromium_path()

@@ -5,17 +5,14 @@ import shutil
 
 import pytest
 from conftest import ROOT, TODAY
-from pypdf import PdfReader
 
 from generators.bibliography import format_reference
 from generators.model import KIND_ORDER, SECTION, build_model
 
 
 @pytest.fixture(scope="module")
-def pdf(handbook_site):
-    reader = PdfReader(str(handbook_site / "handbook.pdf"))
-    pages = [page.extract_text() or "" for page in reader.pages]
-    return reader, pages
+def pdf(handbook_pdf):
+    return handbook_pdf
 
 
 def outline_titles(items):
