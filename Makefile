@@ -60,8 +60,9 @@ site: $(RUNTIME_STAMP) ## build site/ with the PDF and the offline copy
 	rm -rf site.old
 	@echo "Built site/ (open site/index.html through a web server, or run make serve)."
 
-test: $(DEV_STAMP) ## the whole test suite (builds the site once, drives Chromium)
-	$(BIN)/python -m pytest
+# On every core (pytest-xdist): each worker builds the real handbook and the fixture site once.
+test: $(DEV_STAMP) ## the whole test suite (builds the site once per worker, drives Chromium)
+	$(BIN)/python -m pytest -n auto
 
 # The fast lane: validation, then every test that needs no browser, no built site and no full build
 # (tests/conftest.py marks the others "slow"). About a minute on two cores.

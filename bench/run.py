@@ -429,12 +429,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="100,500,1000,5000", help="synthetic set sizes (records), comma-separated")
     parser.add_argument("--no-real", action="store_true", help="skip the real handbook and the serve measurement")
     parser.add_argument("--serve-only", action="store_true", help="only the make serve measurement (as shipped and baseline)")
-    parser.add_argument("--runs", type=int, help=f"runs of the repeated steps and searches (default {RUNS} and {SEARCH_RUNS}; the tests' smoke run uses 1)")
+    parser.add_argument(
+        "--runs", type=int, help=f"runs of the repeated steps and searches (default {RUNS} and {SEARCH_RUNS}; the tests' smoke run uses 2)"
+    )
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
     args = parser.parse_args(argv)
     if args.runs:
-        global RUNS, SEARCH_RUNS
-        RUNS = SEARCH_RUNS = args.runs
+        globals().update(RUNS=args.runs, SEARCH_RUNS=args.runs)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {
