@@ -49,7 +49,8 @@ def show(root: Path, out: Path, problems: list[str], rebuilding: bool = False) -
     if problems and not (out / CONFIG).exists():  # nothing built yet: the hand-written pages, to carry the banner
         generate_fallback(root, out)
     extra = {"build_problems": problems, "preview": True, "rebuilding": rebuilding}
-    config = {"INHERIT": CONFIG, "strict": False, "extra": extra}
+    hooks = [str(Path(__file__).with_name("serve_hooks.py"))]  # the preview's rebuilds kept short (serve_hooks.py)
+    config = {"INHERIT": CONFIG, "strict": False, "extra": extra, "hooks": hooks}
     text = "# Written by make serve (python -m generators serve).\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     target = out / SERVE_CONFIG
     if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -352,7 +353,7 @@ def serve(root: Path, address: str = "127.0.0.1:8000", out: Path | None = None) 
     try:
         while server.poll() is None:
             if changed.wait(timeout=0.5):
-                time.sleep(0.05)  # an editor's save is often several events
+                time.sleep(0.02)  # an editor's save is often several events
                 changed.clear()
                 saved = set(paths)
                 paths.clear()
