@@ -22,7 +22,9 @@ MANIFEST = "manifest.json"  # the pages in navigation order, their search data, 
 
 
 def site_steps(root: Path, build_dir: Path, site_dir: Path, quiet: bool = False) -> list[tuple[str, list[str]]]:
-    """(name, command) for each step, in order."""
+    """(name, command) for each step, in order. Paths are made absolute: MkDocs reads a relative
+    --site-dir from the folder of its configuration (build/), not from where make runs."""
+    root, build_dir, site_dir = Path(root).resolve(), Path(build_dir).resolve(), Path(site_dir).resolve()
     generators = [sys.executable, "-m", "generators", "--root", str(root), "--build", str(build_dir)]
     html = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(build_dir / CONFIG), "--site-dir", str(site_dir)]
     return [

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, TODAY
@@ -74,6 +75,9 @@ def test_make_site_runs_the_one_list_of_steps():
     site_rule = makefile[makefile.index("\nsite:") : makefile.index("\ntest:")]
     assert "-m generators site site.new" in site_rule and "mkdocs build" not in site_rule
     names = [name for name, _ in site_steps(ROOT, ROOT / "build", ROOT / "site")]
+    # make site names site.new relative to the project; MkDocs would read it from build/
+    html = dict(site_steps(ROOT, Path("build"), Path("site.new")))["html"]
+    assert html[html.index("--site-dir") + 1] == str(Path.cwd() / "site.new")
     assert names == ["build", "pdf", "html", "search index", "search pagefind", "offline copy"]
     bench = (ROOT / "bench" / "run.py").read_text(encoding="utf-8")
     assert "site_steps(" in bench and '"search-index"' not in bench
