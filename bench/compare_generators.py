@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -49,7 +48,14 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from run import _with_summary_prefix, fetch, free_port, measure  # noqa: E402
+from run import (  # noqa: E402
+    _with_summary_prefix,
+    fetch,
+    free_port,
+    measure,
+    run_facts,
+    write_results,
+)
 from synthetic import make_set  # noqa: E402
 
 from generators.__main__ import search_index  # noqa: E402
@@ -634,12 +640,8 @@ def main(argv=None) -> int:
     for c in cands:
         print(f"compare: environment {c.name}", flush=True)
         ensure_venv(c)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {
-        "commit": commit or "unknown",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
+        **run_facts(),
         "mode": "quick (real handbook, one repetition)" if args.quick else f"full (sizes {sizes}, {repeat} repetitions)",
         "repeat": repeat,
         "candidates": {c.name: {"label": c.label, "lock": f"bench/generators/{c.name}.txt"} for c in cands},
@@ -649,10 +651,7 @@ def main(argv=None) -> int:
         result["checks"] = checks(cands, work, tests=not args.no_tests, serve=not args.no_serve)
         result["timing"] = timing(cands, work, sizes, repeat)
     result["health"] = HEALTH
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "generators.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (args.out / "generators.md").write_text(markdown(result), encoding="utf-8")
-    print(markdown(result))
+    write_results(args.out, "generators", result, markdown(result))
     return 0
 
 

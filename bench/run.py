@@ -437,15 +437,7 @@ def main(argv=None) -> int:
     if args.runs:
         globals().update(RUNS=args.runs, SEARCH_RUNS=args.runs)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    result = {
-        "commit": commit or "unknown",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "rows": [],
-    }
+    result = {**run_facts(), "machine": platform.machine(), "rows": []}
     real = None
     if args.serve_only:
         with tempfile.TemporaryDirectory(prefix="handbook-bench-") as tmp:
@@ -469,11 +461,27 @@ def main(argv=None) -> int:
             result["rows"].append(real)
             result["serve"] = measure_serve(Path(tmp))
     result["targets"] = targets(result["rows"], real, result.get("serve"))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (args.out / "results.md").write_text(markdown(result), encoding="utf-8")
-    print(markdown(result))
+    write_results(args.out, "results", result, markdown(result))
     return 0
+
+
+def run_facts() -> dict:
+    """What every benchmark's results start with: the commit measured, when, and on what."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {
+        "commit": commit or "unknown",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def write_results(folder: Path, stem: str, result: dict, text: str) -> None:
+    """A benchmark's results as <stem>.json and <stem>.md in folder, and the Markdown on stdout."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (folder / f"{stem}.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
