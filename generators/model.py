@@ -469,7 +469,8 @@ class Handbook:
                     reasons.append(f"the reference {name} was revised on {revised}")
             if not keys and item.get("provenance") == "registry" and registry_as_of > checked:
                 reasons.append(f"the registry record was updated on {registry_as_of}")
-        return FindingCheck(section, index, str(item.get("locator") or ""), checked, tuple(reasons), keys[0] if keys else "")
+        secondary = item.get("provenance") == "secondary"
+        return FindingCheck(section, index, str(item.get("locator") or ""), checked, tuple(reasons), keys[0] if keys else "", secondary)
 
     def cited_on_page(self, record: Record) -> list[str]:
         return list(dict.fromkeys(key for _, key in cited_keys(record)))
@@ -490,6 +491,7 @@ class FindingCheck:
     checked: str  # YYYY-MM-DD, or "" when the figures have not been compared with the source at that place
     not_rechecked: tuple[str, ...]  # why the check may be out of date (empty: it is not)
     source: str  # the citation key the locator points into ("" for registry results)
+    secondary: bool = False  # read in a secondary source (provenance: secondary): the locator names where in it
 
 
 def _in_pipeline(study: Record) -> bool:

@@ -191,11 +191,14 @@ class PageRenderer:
             return Markup(mark)
         self._locators += 1
         tip_id = f"locator-{self._locators}"
-        where = f"Where this stands in {self.reference_title(keys[0])}: {check.locator}."
+        if check.secondary:  # the figures were read in a report of the cited work, which the locator names
+            where = f"Read in a secondary source: {check.locator} (the work cited: {self.reference_title(keys[0])})."
+        else:
+            where = f"Where this stands in {self.reference_title(keys[0])}: {check.locator}."
         if check.not_rechecked:
             when = f"Not re-checked since {check.checked}: {'; '.join(check.not_rechecked)}."
         elif check.checked:
-            when = f"Checked against the source on {check.checked}."
+            when = f"Checked against {'that secondary source' if check.secondary else 'the source'} on {check.checked}."
         else:
             when = "No date is recorded on which it was all found in the source."
         return Markup(

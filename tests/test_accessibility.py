@@ -272,7 +272,7 @@ def test_where_a_finding_stands_in_its_source_opens_by_hover_tap_and_keyboard(ch
         toggle = page.locator(".locator-toggle").nth(1)
         tip = page.locator(f"#{toggle.get_attribute('aria-describedby')}")
         assert toggle.inner_text() == "news report (medwireNews)" and not tip.is_visible()
-        expected = "Where this stands in Barnard 2021: news report (medwireNews). Checked against the source on 2026-12-07."
+        expected = "Read in a secondary source: news report (medwireNews) (the work cited: Barnard 2021). Checked against that secondary source on 2026-12-07."
         # hover: the note opens, stays open while the pointer is on it, and Escape closes it
         toggle.hover()
         assert tip.is_visible() and tip.inner_text() == expected
